@@ -1,0 +1,288 @@
+// `wsgi.input` (SPEC §3): file semantics over a request body that arrives asynchronously.
+import type { Readable } from 'node:stream';
+import type { Input } from './types.js';
+
+const EMPTY = new Uint8Array(0);
+const NEWLINE = 10;
+
+/** The request body could not be read: the client left early, or a host parser consumed it. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/**
+ * File semantics over a source of chunks. Subclasses supply `pull()`: the next chunk, or null at the end.
+ * Chunks are handed out without copying wherever a read takes them whole.
+ */
+export abstract class BaseInput implements Input {
+  // Bytes pulled but not yet handed out, oldest first; `head` indexes the first live chunk.
+  private pending: Uint8Array[] = [];
+  private head = 0;
+  private buffered = 0;
+  private done = false;
+  private started = false;
+  /** Called once, before the first read of any kind (sends `100 Continue`). */
+  onFirstRead: (() => void) | null = null;
+
+  protected abstract pull(): Promise<Uint8Array | null> | Uint8Array | null;
+
+  private begin(): void {
+    this.started = true;
+    const hook = this.onFirstRead;
+    if (hook !== null) {
+      this.onFirstRead = null;
+      hook();
+    }
+  }
+
+  /** True once anything asked for the body. */
+  get touched(): boolean {
+    return this.started;
+  }
+
+  // Pulls one chunk into `pending`; false at the end.
+  private async fill(): Promise<boolean> {
+    if (this.done) return false;
+    const chunk = await this.pull();
+    if (chunk === null) {
+      this.done = true;
+      return false;
+    }
+    if (chunk.byteLength > 0) {
+      this.pending.push(chunk);
+      this.buffered += chunk.byteLength;
+    }
+    return true;
+  }
+
+  // Removes and returns the first `n` bytes of `pending` (n <= buffered).
+  private take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
+    const first = this.pending[this.head]!;
+    this.buffered -= n;
+    if (first.byteLength === n) {
+      this.shift();
+      return first;
+    }
+    if (first.byteLength > n) {
+      this.pending[this.head] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.pending[this.head]!;
+      const want = n - offset;
+      if (chunk.byteLength <= want) {
+        out.set(chunk, offset);
+        offset += chunk.byteLength;
+        this.shift();
+      } else {
+        out.set(chunk.subarray(0, want), offset);
+        this.pending[this.head] = chunk.subarray(want);
+        offset = n;
+      }
+    }
+    return out;
+  }
+
+  private shift(): void {
+    this.pending[this.head++] = EMPTY;
+    if (this.head === this.pending.length) {
+      this.pending.length = 0;
+      this.head = 0;
+    }
+  }
+
+  async read(size?: number): Promise<Uint8Array> {
+    if (!this.started) this.begin();
+    if (size === undefined || size === null || size < 0) {
+      while (await this.fill());
+      return this.take(this.buffered);
+    }
+    if (!Number.isInteger(size)) throw new TypeError(`wsgi.input.read expects a whole number of bytes, got ${size}`);
+    while (this.buffered < size && (await this.fill()));
+    return this.take(Math.min(size, this.buffered));
+  }
+
+  async readline(size?: number): Promise<Uint8Array> {
+    if (!this.started) this.begin();
+    const limit = size === undefined || size === null || size < 0 ? Infinity : size;
+    let scanned = 0;
+    for (;;) {
+      const end = this.indexOfNewline(scanned);
+      if (end !== -1) return this.take(Math.min(end + 1, limit));
+      if (this.buffered >= limit) return this.take(limit);
+      scanned = this.buffered;
+      if (!(await this.fill())) return this.take(Math.min(this.buffered, limit));
+    }
+  }
+
+  // Offset of the first `\n` at or after `from` within the buffered bytes, or -1.
+  private indexOfNewline(from: number): number {
+    let base = 0;
+    for (let i = this.head; i < this.pending.length; i++) {
+      const chunk = this.pending[i]!;
+      if (base + chunk.byteLength > from) {
+        const at = chunk.indexOf(NEWLINE, Math.max(0, from - base));
+        if (at !== -1) return base + at;
+      }
+      base += chunk.byteLength;
+    }
+    return -1;
+  }
+
+  async readlines(hint?: number): Promise<Uint8Array[]> {
+    const lines: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const line = await this.readline();
+      if (line.byteLength === 0) return lines;
+      lines.push(line);
+      total += line.byteLength;
+      if (hint !== undefined && hint !== null && hint > 0 && total >= hint) return lines;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (!this.started) this.begin();
+    for (;;) {
+      if (this.buffered > 0) {
+        yield this.take(this.pending[this.head]!.byteLength);
+        continue;
+      }
+      if (this.done) return;
+      const chunk = await this.pull();
+      if (chunk === null) {
+        this.done = true;
+        return;
+      }
+      if (chunk.byteLength > 0) yield chunk;
+    }
+  }
+}
+
+/**
+ * The body of a live Node stream (an `IncomingMessage`), read on demand so that TCP backpressure holds.
+ * Never yields more than `limit` bytes, so it can never read into a following pipelined request.
+ */
+export class StreamInput extends BaseInput {
+  private remaining: number;
+  private received = 0;
+  private failure: Error | null = null;
+  private waiting: (() => void) | null = null;
+  private listening = false;
+
+  constructor(
+    private readonly stream: Readable,
+    limit: number,
+  ) {
+    super();
+    this.remaining = limit;
+  }
+
+  /** Bytes taken from the stream so far. */
+  get receivedBytes(): number {
+    return this.received;
+  }
+
+  /** Stops listening, so the owner may resume the stream to drain what is left. */
+  detach(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    const stream = this.stream;
+    stream.off('readable', this.wake);
+    stream.off('end', this.wake);
+    stream.off('close', this.wake);
+    stream.off('error', this.fail);
+  }
+
+  private readonly wake = (): void => {
+    const resolve = this.waiting;
+    if (resolve !== null) {
+      this.waiting = null;
+      resolve();
+    }
+  };
+
+  private readonly fail = (err: Error): void => {
+    this.failure ??= new InputError(`wsgi.input: the request body could not be read: ${err.message}`, {
+      cause: err,
+    });
+    this.wake();
+  };
+
+  private listen(): void {
+    this.listening = true;
+    const stream = this.stream;
+    stream.on('readable', this.wake);
+    stream.on('end', this.wake);
+    stream.on('close', this.wake);
+    stream.on('error', this.fail);
+  }
+
+  protected async pull(): Promise<Uint8Array | null> {
+    if (this.remaining <= 0) return null;
+    const stream = this.stream;
+    if (!this.listening) this.listen();
+    for (;;) {
+      if (this.failure !== null) throw this.failure;
+      const chunk = stream.read() as Uint8Array | null;
+      if (chunk !== null) return this.count(chunk);
+      if (stream.readableEnded) return this.ended();
+      if (stream.destroyed) {
+        throw (this.failure = new InputError(
+          `wsgi.input: the client disconnected before the body ended (received ${this.received} bytes${
+            Number.isFinite(this.remaining) ? `, ${this.remaining} more were declared` : ''
+          })`,
+        ));
+      }
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+  }
+
+  private count(chunk: Uint8Array): Uint8Array {
+    this.received += chunk.byteLength;
+    if (chunk.byteLength >= this.remaining) {
+      const allowed = this.remaining;
+      this.remaining = 0;
+      return allowed === chunk.byteLength ? chunk : chunk.subarray(0, allowed);
+    }
+    this.remaining -= chunk.byteLength;
+    return chunk;
+  }
+
+  private ended(): null {
+    if (Number.isFinite(this.remaining) && this.remaining > 0) {
+      throw (this.failure = new InputError(
+        `wsgi.input: the body ended after ${this.received} bytes, ${this.remaining} fewer than CONTENT_LENGTH declared`,
+      ));
+    }
+    this.remaining = 0;
+    return null;
+  }
+}
+
+/** A body that is already in memory (a raw body kept by a host parser, or a test client's body). */
+export class BytesInput extends BaseInput {
+  constructor(private bytes: Uint8Array | null) {
+    super();
+  }
+
+  protected pull(): Uint8Array | null {
+    const bytes = this.bytes;
+    this.bytes = null;
+    return bytes;
+  }
+}
+
+/** A body that cannot be recovered: every read rejects with the reason, none hangs. */
+export class UnreadableInput extends BaseInput {
+  constructor(private readonly reason: string) {
+    super();
+  }
+
+  protected pull(): never {
+    throw new InputError(this.reason);
+  }
+}

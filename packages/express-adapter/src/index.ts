@@ -1,0 +1,2 @@
+// @node-wsgi/express: filled by the adapter issues.
+export {};

@@ -1,0 +1,2 @@
+// @node-wsgi/fastify: filled by the adapter issues.
+export {};

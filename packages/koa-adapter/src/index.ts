@@ -1,0 +1,2 @@
+// @node-wsgi/koa: filled by the adapter issues.
+export {};
