@@ -1,0 +1,211 @@
+// `npm run bench`: each setup's server in its own process pinned to one core, load from this
+// process pinned to the other; rounds interleaved (A B A B ...), medians reported. Server CPU time per
+// request comes from the server process itself, which is far steadier than req/s on a shared box.
+import { fork, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Every setup: its server script and the setup it is compared with. */
+export const SETUPS = [
+  { name: 'raw node:http', script: 'raw-http.js' },
+  { name: 'serve(app)', script: 'serve.js', baseline: 'raw node:http' },
+];
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
+    'no-stream': { type: 'boolean', default: false },
+  },
+});
+const duration = Number(values.duration);
+const warmup = Number(values.warmup);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+const setups = values.only ? SETUPS.filter((s) => values.only.split(',').includes(s.name) || values.only.split(',').includes(s.script)) : SETUPS;
+
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+// os.cpus() counts the machine's cores whatever this process is pinned to.
+const cores = cpus().length;
+// The load generator stays on core 0; servers go on core 1 when there is one.
+if (hasTaskset && cores > 1 && process.env.NODE_WSGI_BENCH_PINNED !== '1') {
+  const result = spawnSync('taskset', ['-c', '0', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_WSGI_BENCH_PINNED: '1' },
+  });
+  process.exit(result.status ?? 1);
+}
+
+function startServer(setup) {
+  const script = join(here, 'servers', setup.script);
+  const child =
+    hasTaskset && cores > 1
+      ? fork(script, [], { execPath: 'taskset', execArgv: ['-c', '1', process.execPath], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${setup.name}: server did not start within 20 s`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${setup.name}: server exited with code ${code}`)));
+    child.on('message', (message) => {
+      if (message.port !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, port: message.port });
+      }
+    });
+  });
+}
+
+function stats(child) {
+  return new Promise((resolve) => {
+    const onMessage = (message) => {
+      if (message.stats !== undefined) {
+        child.off('message', onMessage);
+        resolve(message.stats);
+      }
+    };
+    child.on('message', onMessage);
+    child.send('stats');
+  });
+}
+
+function stopServer(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.removeAllListeners('exit');
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function load(port, seconds) {
+  return autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 });
+}
+
+function download(port, mib) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    http
+      .get(`http://127.0.0.1:${port}/stream?mib=${mib}`, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk) => (bytes += chunk.byteLength));
+        res.on('end', () => resolve({ bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+function upload(port, mib) {
+  return new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(64 * 1024, 121);
+    const total = mib * 1024 * 1024;
+    const started = process.hrtime.bigint();
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { 'Content-Length': total } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ bytes: Number(text), seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
+    });
+    req.on('error', reject);
+    let sent = 0;
+    const pump = () => {
+      while (sent < total) {
+        sent += chunk.byteLength;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+async function measure(setup) {
+  const { child, port } = await startServer(setup);
+  try {
+    await load(port, warmup);
+    const before = await stats(child);
+    const result = await load(port, duration);
+    const after = await stats(child);
+    const requests = result.requests.total;
+    const row = {
+      reqPerSec: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      cpuPerReq: (after.cpuMicros - before.cpuMicros) / requests,
+      errors: result.errors + result.non2xx,
+    };
+    if (!values['no-stream']) {
+      const s0 = await stats(child);
+      const down = await download(port, 64);
+      const s1 = await stats(child);
+      const up = await upload(port, 64);
+      const s2 = await stats(child);
+      Object.assign(row, {
+        downMiBs: down.bytes / 1048576 / down.seconds,
+        downCpuMs: (s1.cpuMicros - s0.cpuMicros) / 1000,
+        upMiBs: up.bytes / 1048576 / up.seconds,
+        upCpuMs: (s2.cpuMicros - s1.cpuMicros) / 1000,
+      });
+    }
+    row.peakRssMiB = (await stats(child)).peakRssKiB / 1024;
+    return row;
+  } finally {
+    await stopServer(child);
+  }
+}
+
+const median = (xs) => {
+  const sorted = xs.filter((x) => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const samples = new Map(setups.map((s) => [s.name, []]));
+for (let round = 1; round <= rounds; round++) {
+  for (const setup of setups) {
+    process.stdout.write(`round ${round}/${rounds}: ${setup.name} ... `);
+    const row = await measure(setup);
+    samples.get(setup.name).push(row);
+    console.log(`${Math.round(row.reqPerSec)} req/s, ${row.cpuPerReq.toFixed(1)} CPU µs/req`);
+  }
+}
+
+const fields = ['reqPerSec', 'p50', 'p99', 'cpuPerReq', 'downMiBs', 'downCpuMs', 'upMiBs', 'upCpuMs', 'peakRssMiB', 'errors'];
+const summary = new Map(
+  setups.map((s) => [s.name, Object.fromEntries(fields.map((f) => [f, median(samples.get(s.name).map((r) => r[f]))]))]),
+);
+const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const lines = [
+  `# node-wsgi benchmarks`,
+  '',
+  `${new Date().toISOString()} · Node ${process.versions.node} · ${cores} cores · ${rounds} interleaved rounds × ${duration} s (after ${warmup} s warm-up), ${connections} connections; medians.`,
+  `Server and load generator ${hasTaskset && cores > 1 ? 'pinned to different cores' : 'not pinned (no taskset or one core)'}.`,
+  '',
+  '| setup | req/s | p50 ms | p99 ms | CPU µs/req | vs baseline | 64 MiB down MiB/s | down CPU ms | 64 MiB up MiB/s | up CPU ms | peak RSS MiB | errors |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+];
+for (const setup of setups) {
+  const s = summary.get(setup.name);
+  const base = setup.baseline ? summary.get(setup.baseline) : undefined;
+  const ratio = base ? `${fmt(s.cpuPerReq / base.cpuPerReq, 2)}× ${setup.baseline}` : '';
+  lines.push(
+    `| ${setup.name} | ${fmt(s.reqPerSec, 0)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.cpuPerReq)} | ${ratio} | ${fmt(s.downMiBs, 0)} | ${fmt(s.downCpuMs, 0)} | ${fmt(s.upMiBs, 0)} | ${fmt(s.upCpuMs, 0)} | ${fmt(s.peakRssMiB, 0)} | ${fmt(s.errors, 0)} |`,
+  );
+}
+const report = lines.join('\n') + '\n';
+console.log('\n' + report);
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'latest.md'), report);
