@@ -44,6 +44,8 @@ export class AppResponse {
   lengthComputed = false;
   /** Bytes handed out by `nextChunk()` so far. */
   sent = 0;
+  /** Stop at a 404 status without pulling the body: the host answers instead (`{ fallthrough: true }`). */
+  fallthrough = false;
 
   private body: Body | null = null;
   private iterator: AnyIterator | null = null;
@@ -126,6 +128,8 @@ export class AppResponse {
   // body ended, or no body will be sent [R6, B4, B9].
   private headKnown(): boolean {
     if (this.start.headers === null) return false;
+    // With fallthrough, a 404 is known as soon as it is set: the body will not be sent.
+    if (this.fallthrough && this.start.statusCode === 404) return true;
     return this.readyBytes > 0 || this.iterationDone || this.isHead || isBodylessStatus(this.start.statusCode);
   }
 
@@ -163,6 +167,11 @@ export class AppResponse {
           ? 'the app produced body data before calling startResponse'
           : 'the app returned without calling startResponse',
       );
+    }
+    if (this.fallthrough && start.statusCode === 404) {
+      // The host answers instead: close the body unsent, pulled no further than R6 needed.
+      this.close();
+      return;
     }
     start.headersSent = true;
     this.bodyless = this.isHead || isBodylessStatus(start.statusCode);

@@ -5,3 +5,14 @@ export { serve, serverUrl, type ServeOptions } from './server.js';
 export { applicationUri, decodeLatin1, requestUri, shiftPathInfo } from './util.js';
 export { InputError } from './input.js';
 export { HeadersAlreadySetError } from './start-response.js';
+export { testClient, type TestClient, type TestHeaders, type TestRequestInit, type TestResponse } from './testing.js';
+export { LogErrors, stderrErrors } from './errors.js';
+
+// Building blocks for gateways on other hosts: the framework adapters are made of these.
+export { AppResponse, runApp, isBodylessStatus } from './gateway.js';
+export { hostEnviron, guardKeepAlive, declaredBodyLength, DEFAULT_DRAIN_LIMIT, type HostRequestOptions } from './host.js';
+export type { HostBody } from './host-input.js';
+export { sendResponse } from './node-response.js';
+export { ResponseReadable } from './response-readable.js';
+export { applyHeaders, hasHeader, type HeaderTarget } from './host-headers.js';
+export { validate, WsgiValidationError, type WsgiSide } from './validate.js';

@@ -1,2 +1,2 @@
-// @node-wsgi/fastify: filled by the adapter issues.
-export {};
+// @node-wsgi/fastify: node-wsgi apps as Fastify plugins, and Fastify instances as node-wsgi apps.
+export { toFastify, type ToFastifyOptions } from './to-fastify.js';

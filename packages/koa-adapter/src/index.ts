@@ -1,2 +1,2 @@
-// @node-wsgi/koa: filled by the adapter issues.
-export {};
+// @node-wsgi/koa: node-wsgi apps as Koa middleware, and Koa apps as node-wsgi apps.
+export { toKoa, type ToKoaOptions } from './to-koa.js';

@@ -1,0 +1,87 @@
+// `toFastify`: a node-wsgi app as a Fastify plugin. It answers every method under its prefix, takes
+// the raw body of any content type (a pass-through parser scoped to the plugin, so sibling routes
+// keep theirs), and replies through `reply` so the host's hooks (onSend, compression) still run.
+import {
+  AppResponse,
+  applyHeaders,
+  guardKeepAlive,
+  hasHeader,
+  hostEnviron,
+  LogErrors,
+  ResponseReadable,
+  runApp,
+  type App,
+  type Errors,
+} from '@node-wsgi/core';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface ToFastifyOptions {
+  /** When the app answers 404, close its body unsent and let Fastify's not-found handler answer. */
+  fallthrough?: boolean;
+  /** Where `wsgi.errors` writes; the request's logger (`request.log.error`) by default. */
+  errors?: Errors;
+}
+
+/**
+ * A node-wsgi app as a Fastify plugin; register it with a prefix, which becomes `SCRIPT_NAME`.
+ * Not wrapped in fastify-plugin on purpose: its body parser and routes stay inside its own context.
+ *
+ * ```ts
+ * await fastify.register(toFastify(app), { prefix: '/legacy' });
+ * ```
+ */
+export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPluginCallback {
+  if (typeof app !== 'function') {
+    throw new TypeError(`@node-wsgi/fastify: toFastify expects an app function, got ${app === null ? 'null' : typeof app}`);
+  }
+  const fallthrough = options.fallthrough === true;
+  const fixedErrors = options.errors;
+
+  return function nodeWsgiPlugin(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
+    // The app reads the body itself, whatever its type: leave the stream untouched.
+    instance.removeAllContentTypeParsers();
+    instance.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null, undefined));
+    const prefix = instance.prefix;
+
+    async function handler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
+      const req = request.raw;
+      const environ = hostEnviron(req, reply.raw, {
+        errors: fixedErrors ?? new LogErrors((message) => request.log.error(message.trimEnd())),
+        mountPrefix: prefix,
+        body: { parsed: request.body, raw: (request as { rawBody?: unknown }).rawBody, host: 'Fastify' },
+        extra: { 'fastify.request': request, 'fastify.reply': reply },
+      });
+      const pending = new AppResponse(environ);
+      pending.fallthrough = fallthrough;
+      // An error before the head goes to Fastify's error handler.
+      const response = await runApp(app, environ, pending);
+      if (fallthrough && response.statusCode === 404) {
+        response.close();
+        return reply.callNotFound();
+      }
+      guardKeepAlive(req, reply.raw, environ['wsgi.input']);
+      reply.code(response.statusCode);
+      reply.raw.statusMessage = response.reason;
+      applyHeaders(response.headers, {
+        set: (name, value) => void reply.header(name, value),
+        appendCookie: (value) => void reply.header('set-cookie', value),
+      });
+      if (response.lengthComputed) reply.header('content-length', String(response.contentLength));
+      if (response.bodyless) {
+        // SPEC §7: no stream for HEAD, 1xx, 204 and 304: Fastify would pump it into the void.
+        return reply.send();
+      }
+      // Fastify types a Buffer as octet-stream when the app gave no type [B8]; a stream it leaves alone.
+      if (response.complete && response.missingBytes === 0 && hasHeader(response.headers, 'content-type')) {
+        const chunks = response.takeReady();
+        response.close();
+        return reply.send(chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks));
+      }
+      return reply.send(new ResponseReadable(response));
+    }
+
+    instance.all('/', handler);
+    instance.all('/*', handler);
+    done();
+  };
+}

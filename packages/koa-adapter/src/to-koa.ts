@@ -1,0 +1,70 @@
+// `toKoa`: a node-wsgi app as Koa middleware. The response goes back the Koa way (`ctx.status`,
+// headers, `ctx.body` as a stream), so middleware upstream sees it and may change it after `await next()`.
+import {
+  AppResponse,
+  applyHeaders,
+  hasHeader,
+  guardKeepAlive,
+  hostEnviron,
+  ResponseReadable,
+  runApp,
+  stderrErrors,
+  type App,
+  type Errors,
+} from '@node-wsgi/core';
+import type { Context, Middleware, Next } from 'koa';
+
+export interface ToKoaOptions {
+  /** When the app answers 404, close its body unsent and run the next Koa middleware instead. */
+  fallthrough?: boolean;
+  /** Where `wsgi.errors` writes; the process's stderr by default (Koa has no logger). */
+  errors?: Errors;
+}
+
+/**
+ * A node-wsgi app as Koa middleware; mount it with koa-mount so `SCRIPT_NAME` is the mount path.
+ *
+ * ```ts
+ * koa.use(mount('/legacy', toKoa(app)));
+ * ```
+ */
+export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
+  if (typeof app !== 'function') {
+    throw new TypeError(`@node-wsgi/koa: toKoa expects an app function, got ${app === null ? 'null' : typeof app}`);
+  }
+  const fallthrough = options.fallthrough === true;
+  const errors = options.errors ?? stderrErrors;
+
+  return async function nodeWsgiKoa(ctx: Context, next: Next): Promise<void> {
+    const request = ctx.request as { body?: unknown; rawBody?: unknown };
+    const environ = hostEnviron(ctx.req, ctx.res, {
+      errors,
+      fullTarget: ctx.originalUrl,
+      innerTarget: ctx.url,
+      // Koa keeps a parsed body on ctx.request, not on the Node request (graphql-yoga#3670).
+      body: { parsed: request.body ?? (ctx.req as { body?: unknown }).body, raw: request.rawBody ?? (ctx.req as { rawBody?: unknown }).rawBody, host: 'Koa' },
+      extra: { 'koa.context': ctx },
+    });
+    const pending = new AppResponse(environ);
+    pending.fallthrough = fallthrough;
+    // An error before the head is thrown into Koa's chain: upstream handlers or Koa's onerror answer.
+    const response = await runApp(app, environ, pending);
+    if (fallthrough && response.statusCode === 404) {
+      response.close();
+      return next();
+    }
+    guardKeepAlive(ctx.req, ctx.res, environ['wsgi.input']);
+    ctx.status = response.statusCode;
+    ctx.message = response.reason;
+    // A stream body even when there is none to send: Koa would turn `null` into a 204 and an empty
+    // Buffer into `Content-Length: 0`, where HEAD must keep the app's length.
+    ctx.body = new ResponseReadable(response);
+    applyHeaders(response.headers, {
+      set: (name, value) => ctx.set(name, value),
+      appendCookie: (value) => ctx.append('Set-Cookie', value),
+    });
+    if (response.lengthComputed) ctx.length = response.contentLength;
+    // [B8] no host default where the app gave none: Koa types a stream body as octet-stream.
+    if (!hasHeader(response.headers, 'content-type')) ctx.remove('Content-Type');
+  };
+}
