@@ -1,2 +1,2 @@
-// @node-wsgi/express: filled by the adapter issues.
-export {};
+// @node-wsgi/express: node-wsgi apps as Express middleware, and Express apps as node-wsgi apps.
+export { toExpress, type ToExpressOptions } from './to-express.js';
