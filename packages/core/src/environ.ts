@@ -86,7 +86,7 @@ export function splitRequestTarget(target: string): [path: string, query: string
 const headerKeyCache = new Map<string, string | null>();
 const HEADER_KEY_CACHE_LIMIT = 2048;
 
-function cgiKeyFor(name: string): string | null {
+export function cgiKeyFor(name: string): string | null {
   let key = headerKeyCache.get(name);
   if (key !== undefined) return key;
   const upper = name.toUpperCase();

@@ -16,3 +16,4 @@ export { sendResponse } from './node-response.js';
 export { ResponseReadable } from './response-readable.js';
 export { applyHeaders, hasHeader, type HeaderTarget } from './host-headers.js';
 export { validate, WsgiValidationError, type WsgiSide } from './validate.js';
+export { fromNodeListener, RESPONSE_HIGH_WATER_MARK } from './from-node.js';

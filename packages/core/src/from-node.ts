@@ -1,0 +1,247 @@
+// `fromNodeListener`: the reverse gateway (SPEC §7). A Node request listener runs against a synthetic
+// request built from environ; its response streams back as the app's body. No socket is involved.
+import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { isHopByHop } from './start-response.js';
+import { buildSyntheticRequest, SyntheticSocket } from './synthetic-request.js';
+import type { App, Environ, StartResponse } from './types.js';
+
+/** Bytes written by the listener and not yet pulled past which `res.write()` returns false (SPEC §7). */
+export const RESPONSE_HIGH_WATER_MARK = 16 * 1024;
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+const kBridge = Symbol('node-wsgi.bridge');
+type BridgedResponse = ServerResponse & { [kBridge]: ResponseBridge; _header: string | null; _hasBody: boolean };
+
+const writeHeadNative = ServerResponse.prototype.writeHead;
+const writeNative = ServerResponse.prototype.write;
+const endNative = ServerResponse.prototype.end;
+
+function toBytes(chunk: unknown, encoding: unknown): Uint8Array | null {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return null;
+}
+
+// The three response methods are own properties, not overrides in a subclass: Express replaces the
+// response's prototype with its own (express#2805), and own properties survive that.
+function bridgedWriteHead(this: BridgedResponse, ...args: unknown[]): ServerResponse {
+  const result = (writeHeadNative as (...a: unknown[]) => ServerResponse).apply(this, args);
+  this[kBridge].headWritten();
+  return result;
+}
+
+function bridgedWrite(this: BridgedResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  (writeNative as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
+  const bytes = toBytes(chunk, encoding);
+  return bytes === null ? true : this[kBridge].written(bytes);
+}
+
+function bridgedEnd(this: BridgedResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+  const bridge = this[kBridge];
+  const wasEnded = this.writableEnded;
+  (endNative as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
+  if (wasEnded) return this;
+  if (typeof chunk !== 'function') {
+    const bytes = toBytes(chunk, encoding);
+    if (bytes !== null) bridge.written(bytes);
+  }
+  bridge.ended();
+  return this;
+}
+
+function onResponseClose(this: BridgedResponse): void {
+  this[kBridge].closed();
+}
+
+/**
+ * One wrapped request: drives the listener's response into the iteration protocol of a body.
+ * It is the body the app returns (an async iterable with `close()`).
+ */
+class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
+  readonly socket: SyntheticSocket;
+  readonly req: IncomingMessage;
+  readonly res: BridgedResponse;
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private needDrain = false;
+  private headReady = false;
+  private started = false;
+  private finished = false;
+  private isClosed = false;
+  private done = false;
+  private waiting: (() => void) | null = null;
+
+  constructor(
+    environ: Environ,
+    private readonly startResponse: StartResponse,
+  ) {
+    this.socket = new SyntheticSocket(environ);
+    this.req = buildSyntheticRequest(environ, this.socket);
+    const res = new ServerResponse(this.req) as BridgedResponse;
+    res[kBridge] = this;
+    const methods = res as unknown as Record<'writeHead' | 'write' | 'end', unknown>;
+    methods.writeHead = bridgedWriteHead;
+    methods.write = bridgedWrite;
+    methods.end = bridgedEnd;
+    res.assignSocket(this.socket as never);
+    res.on('close', onResponseClose);
+    this.res = res;
+  }
+
+  private wake(): void {
+    const resolve = this.waiting;
+    if (resolve !== null) {
+      this.waiting = null;
+      resolve();
+    }
+  }
+
+  headWritten(): void {
+    this.headReady = true;
+    this.wake();
+  }
+
+  written(bytes: Uint8Array): boolean {
+    // 1xx/204/304 and HEAD carry no body: Node drops the bytes, and so do we.
+    if (bytes.byteLength === 0 || !this.res._hasBody || this.done) return this.queuedBytes < RESPONSE_HIGH_WATER_MARK;
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.byteLength;
+    this.wake();
+    if (this.queuedBytes < RESPONSE_HIGH_WATER_MARK) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  ended(): void {
+    this.finished = true;
+    this.wake();
+  }
+
+  closed(): void {
+    this.isClosed = true;
+    this.wake();
+  }
+
+  // Status and headers exactly as Node would have sent them natively, read from the head Node
+  // built: it holds what `writeHead(status, headers)` passed and what Node computed (Content-Length
+  // for `end(data)`, Date). Hop-by-hop lines are framing of a connection that does not exist here.
+  private sendHead(): void {
+    const head = this.res._header ?? '';
+    const lines = head.split('\r\n');
+    const statusLine = lines[0] ?? '';
+    const code = this.res.statusCode;
+    const firstSpace = statusLine.indexOf(' ');
+    const secondSpace = statusLine.indexOf(' ', firstSpace + 1);
+    let reason = secondSpace === -1 ? '' : statusLine.slice(secondSpace + 1);
+    if (reason === '') reason = STATUS_CODES[code] ?? 'Unknown';
+    const headers: Array<[string, string]> = [];
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line === '') continue;
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon);
+      if (isHopByHop(name)) continue;
+      headers.push([name, line.slice(colon + 1).trim()]);
+    }
+    this.started = true;
+    this.startResponse(`${code} ${reason}`, headers);
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    for (;;) {
+      if (this.done) return { value: undefined, done: true };
+      if (!this.started) {
+        if (this.headReady) this.sendHead();
+        else if (this.isClosed || this.finished) {
+          this.close();
+          throw new Error('the wrapped listener closed the response without sending a head');
+        }
+      }
+      if (this.started) {
+        if (this.queue.length > 0) {
+          const chunk = this.queue.shift()!;
+          this.queuedBytes -= chunk.byteLength;
+          if (this.needDrain && this.queuedBytes < RESPONSE_HIGH_WATER_MARK) {
+            this.needDrain = false;
+            this.res.emit('drain');
+          }
+          return { value: chunk, done: false };
+        }
+        if (this.finished) {
+          this.complete();
+          return { value: undefined, done: true };
+        }
+        if (this.isClosed) {
+          this.close();
+          throw new Error('the wrapped listener’s response was destroyed before it ended');
+        }
+      }
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  // The response was sent whole: the connection "closes" as after a native response.
+  private complete(): void {
+    this.done = true;
+    if (!this.socket.destroyed) this.socket.destroy();
+    // Node dumps a body the listener left unread, so it sees 'end' and 'close', never 'aborted'.
+    if (!this.req.readableEnded) (this.req as IncomingMessage & { _dump(): void })._dump();
+  }
+
+  /**
+   * Ends the exchange [B5]; when the response did not finish, the wrapped app sees what a client
+   * disconnect looks like natively: request `aborted`, response `close` before `finish` [B7, B10].
+   */
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    if (!this.finished) {
+      const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      if (!this.req.destroyed) this.req.destroy(reset);
+    }
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.wake();
+  }
+}
+
+/**
+ * Wraps a Node request listener `(req, res) => void` (an Express app, `koaApp.callback()`, ...) as a
+ * node-wsgi app. The listener's response streams back as it is written, with honest backpressure.
+ *
+ * ```ts
+ * const app = fromNodeListener(expressApp);
+ * await serve(app, { port: 8000 });
+ * ```
+ */
+export function fromNodeListener(listener: Listener): App {
+  if (typeof listener !== 'function') {
+    throw new TypeError(`@node-wsgi/core: fromNodeListener expects a request listener (req, res) => void, got ${listener === null ? 'null' : typeof listener}`);
+  }
+  return function nodeListenerApp(environ: Environ, startResponse: StartResponse): ResponseBridge {
+    const bridge = new ResponseBridge(environ, startResponse);
+    try {
+      const result = listener(bridge.req, bridge.res);
+      // A listener that returns a promise (an async handler) and rejects: the same as throwing.
+      if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+        (result as Promise<unknown>).then(undefined, (err: unknown) => bridge.res.destroy(err instanceof Error ? err : new Error(String(err))));
+      }
+    } catch (err) {
+      bridge.close();
+      throw err;
+    }
+    return bridge;
+  };
+}

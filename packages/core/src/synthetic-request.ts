@@ -1,0 +1,218 @@
+// The Node request a wrapped listener sees, rebuilt from environ: a real `IncomingMessage` on a
+// socket-like Duplex that carries the peer, the local address and TLS (SPEC §7 fromNodeListener).
+import { IncomingMessage } from 'node:http';
+import { Duplex } from 'node:stream';
+import { cgiKeyFor, decodePathLatin1, splitRequestTarget } from './environ.js';
+import type { Environ, Input } from './types.js';
+
+function ignore(): void {}
+
+/**
+ * The socket a synthetic request and response sit on. Nothing goes over it: writes are discarded
+ * (the response is captured before framing), reads never happen (the body comes from `wsgi.input`).
+ */
+export class SyntheticSocket extends Duplex {
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  localAddress: string;
+  localPort: number;
+  readonly remoteFamily: string | undefined;
+  /** Present (true) on TLS sockets only, as on `tls.TLSSocket`; Express reads it for `req.protocol`. */
+  encrypted?: true;
+  readonly connecting = false;
+  readonly bytesRead = 0;
+  bytesWritten = 0;
+
+  constructor(environ: Environ) {
+    super({ allowHalfOpen: true });
+    this.remoteAddress = environ.REMOTE_ADDR;
+    this.remotePort = environ.REMOTE_PORT === undefined ? undefined : Number(environ.REMOTE_PORT);
+    this.remoteFamily = this.remoteAddress === undefined ? undefined : this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+    this.localAddress = environ.SERVER_NAME;
+    this.localPort = Number(environ.SERVER_PORT);
+    if (environ['wsgi.url_scheme'] === 'https') this.encrypted = true;
+    // `res.destroy(err)` hands its error to the socket; nobody is on the other end to hear it.
+    this.on('error', ignore);
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.bytesWritten += chunk.byteLength;
+    callback();
+  }
+
+  get readyState(): string {
+    return this.destroyed ? 'closed' : 'open';
+  }
+
+  address(): { address: string; port: number; family: string } {
+    return { address: this.localAddress, port: this.localPort, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4' };
+  }
+
+  setTimeout(_ms: number, callback?: () => void): this {
+    if (callback !== undefined) this.once('timeout', callback);
+    return this;
+  }
+
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+
+  setKeepAlive(_enable?: boolean, _delay?: number): this {
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+}
+
+// CGI key → header name, for keys no raw header line backs: HTTP_X_FORWARDED_FOR → X-Forwarded-For.
+function headerNameFor(key: string): string {
+  if (key === 'CONTENT_TYPE') return 'Content-Type';
+  if (key === 'CONTENT_LENGTH') return 'Content-Length';
+  return key
+    .slice(5)
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, sep: string, c: string) => (sep ? '-' : '') + c.toUpperCase());
+}
+
+/**
+ * The raw header list for the synthetic request. Where environ came from a Node request and a
+ * header is unchanged, its original lines come back as sent (case and repeats); anything a
+ * middleware set or changed comes from environ.
+ */
+export function rebuildRawHeaders(environ: Environ): string[] {
+  const original = environ['node.request'] as IncomingMessage | undefined;
+  const raw: string[] = [];
+  let kept: Set<string> | null = null;
+  if (original !== undefined && Array.isArray(original.rawHeaders)) {
+    const lines = original.rawHeaders;
+    // Join each key's original values as environ did, to see whether environ still says the same.
+    const joined = new Map<string, string>();
+    for (let i = 0; i < lines.length; i += 2) {
+      const key = cgiKeyFor(lines[i]!);
+      if (key === null) continue;
+      const prev = joined.get(key);
+      const value = lines[i + 1]!;
+      if (prev === undefined) joined.set(key, value);
+      else if (key === 'HTTP_COOKIE') joined.set(key, prev + '; ' + value);
+      else if (key !== 'CONTENT_TYPE' && key !== 'CONTENT_LENGTH') joined.set(key, prev + ', ' + value);
+    }
+    kept = new Set();
+    for (const [key, value] of joined) if (environ[key] === value) kept.add(key);
+    for (let i = 0; i < lines.length; i += 2) {
+      const key = cgiKeyFor(lines[i]!);
+      if (key !== null && kept.has(key)) raw.push(lines[i]!, lines[i + 1]!);
+    }
+  }
+  for (const key in environ) {
+    if (kept !== null && kept.has(key)) continue;
+    if (key.startsWith('HTTP_') || key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') {
+      const value = environ[key];
+      if (typeof value === 'string') raw.push(headerNameFor(key), value);
+    }
+  }
+  return raw;
+}
+
+// The raw path under SCRIPT_NAME: REQUEST_URI's own escapes (`%2F`) kept when environ still agrees
+// with it; otherwise PATH_INFO, re-encoded.
+function targetUnderMount(environ: Environ): string {
+  const query = environ.QUERY_STRING;
+  const suffix = query ? '?' + query : '';
+  const scriptName = environ.SCRIPT_NAME;
+  const pathInfo = environ.PATH_INFO;
+  const requestUri = environ.REQUEST_URI;
+  if (typeof requestUri === 'string') {
+    const [rawPath, rawQuery] = splitRequestTarget(requestUri);
+    if (rawQuery === (query ?? '') && decodePathLatin1(rawPath) === scriptName + pathInfo) {
+      // Walk the raw path until its decoded form covers SCRIPT_NAME.
+      let i = 0;
+      let decodedLength = 0;
+      while (decodedLength < scriptName.length && i < rawPath.length) {
+        i += rawPath.charCodeAt(i) === 37 && /^%[0-9A-Fa-f]{2}/.test(rawPath.slice(i, i + 3)) ? 3 : 1;
+        decodedLength++;
+      }
+      const rest = rawPath.slice(i);
+      return (rest === '' ? '/' : rest) + suffix;
+    }
+  }
+  return (pathInfo === '' ? '/' : encodePath(pathInfo)) + suffix;
+}
+
+function encodePath(latin1: string): string {
+  let out = '';
+  for (let i = 0; i < latin1.length; i++) {
+    const c = latin1.charCodeAt(i);
+    // Keep what is legal in a path as it is; escape the rest byte by byte (latin-1 = one byte each).
+    if (c > 0x20 && c < 0x7f && c !== 0x25 && c !== 0x3f && c !== 0x23) out += latin1[i];
+    else out += '%' + (c < 16 ? '0' : '') + c.toString(16).toUpperCase();
+  }
+  return out;
+}
+
+interface BodyState {
+  input: Input;
+  iterator: AsyncIterator<Uint8Array> | null;
+  reading: boolean;
+}
+const kBody = Symbol('node-wsgi.body');
+
+// Own property, not a subclass override: Express swaps the request's prototype (express#2805).
+function readFromInput(this: IncomingMessage & { [kBody]: BodyState }): void {
+  const state = this[kBody];
+  if (state.reading) return;
+  state.reading = true;
+  const iterator = (state.iterator ??= state.input[Symbol.asyncIterator]());
+  iterator.next().then(
+    (step) => {
+      state.reading = false;
+      if (this.destroyed) return;
+      if (step.done) {
+        this.complete = true;
+        this.push(null);
+      } else if (this.push(step.value)) {
+        readFromInput.call(this);
+      }
+    },
+    (err: unknown) => {
+      state.reading = false;
+      // The outer client went away mid-upload: the wrapped app sees what a Node server shows it.
+      const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET', cause: err });
+      this.destroy(reset);
+    },
+  );
+}
+
+/** A real `IncomingMessage` for environ, its body fed from `wsgi.input` as the listener reads. */
+export function buildSyntheticRequest(environ: Environ, socket: SyntheticSocket): IncomingMessage {
+  const req = new IncomingMessage(socket as never);
+  const protocol = environ.SERVER_PROTOCOL;
+  const version = /^HTTP\/(\d+)(?:\.(\d+))?$/.exec(protocol ?? '');
+  req.httpVersionMajor = version === null ? 1 : Number(version[1]);
+  req.httpVersionMinor = version === null ? 1 : Number(version[2] ?? 0);
+  req.httpVersion = `${req.httpVersionMajor}.${req.httpVersionMinor}`;
+  req.method = environ.REQUEST_METHOD;
+  req.url = targetUnderMount(environ);
+  const raw = rebuildRawHeaders(environ);
+  req.rawHeaders = raw;
+  // Node builds `req.headers` lazily from rawHeaders, with its own rules for repeats.
+  (req as unknown as { _addHeaderLines(headers: string[], n: number): void })._addHeaderLines(raw, raw.length);
+  // Express reads this as the full target, and strips SCRIPT_NAME itself only for its own mounts.
+  (req as { originalUrl?: string }).originalUrl = typeof environ.REQUEST_URI === 'string' ? environ.REQUEST_URI : req.url;
+  const hasBody = environ.CONTENT_LENGTH !== undefined ? environ.CONTENT_LENGTH !== '0' : environ['wsgi.input_terminated'] === true;
+  if (hasBody) {
+    (req as unknown as { [kBody]: BodyState })[kBody] = { input: environ['wsgi.input'], iterator: null, reading: false };
+    req._read = readFromInput;
+  } else {
+    req.complete = true;
+    req.push(null);
+  }
+  return req;
+}
