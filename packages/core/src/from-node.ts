@@ -1,6 +1,7 @@
 // `fromNodeListener`: the reverse gateway (SPEC §7). A Node request listener runs against a synthetic
 // request built from environ; its response streams back as the app's body. No socket is involved.
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { markListenerApp, wrappedApp } from './round-trip.js';
 import { isHopByHop } from './start-response.js';
 import { buildSyntheticRequest, SyntheticSocket } from './synthetic-request.js';
 import type { App, Environ, StartResponse } from './types.js';
@@ -230,7 +231,9 @@ export function fromNodeListener(listener: Listener): App {
   if (typeof listener !== 'function') {
     throw new TypeError(`@node-wsgi/core: fromNodeListener expects a request listener (req, res) => void, got ${listener === null ? 'null' : typeof listener}`);
   }
-  return function nodeListenerApp(environ: Environ, startResponse: StartResponse): ResponseBridge {
+  const inner = wrappedApp(listener);
+  if (inner !== undefined) return inner;
+  return markListenerApp(function nodeListenerApp(environ: Environ, startResponse: StartResponse): ResponseBridge {
     const bridge = new ResponseBridge(environ, startResponse);
     try {
       const result = listener(bridge.req, bridge.res);
@@ -243,5 +246,5 @@ export function fromNodeListener(listener: Listener): App {
       throw err;
     }
     return bridge;
-  };
+  }, listener);
 }
