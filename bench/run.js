@@ -12,10 +12,31 @@ import autocannon from 'autocannon';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Every setup: its server script and the setup it is compared with. */
+/**
+ * Every setup: its server script, the setup it is compared with, and the target ratio of server CPU
+ * per request (issue 6) where one is set. Peers are the bridges people use today.
+ */
 export const SETUPS = [
   { name: 'raw node:http', script: 'raw-http.js' },
-  { name: 'serve(app)', script: 'serve.js', baseline: 'raw node:http' },
+  { name: 'serve(app)', script: 'serve.js', baseline: 'raw node:http', target: 1.05 },
+  { name: 'peer: @hono/node-server', script: 'hono-peer.js', baseline: 'raw node:http' },
+  { name: 'peer: @whatwg-node/server', script: 'whatwg-peer.js', baseline: 'raw node:http' },
+  { name: 'Express', script: 'express.js' },
+  { name: 'toExpress(app)', script: 'to-express.js', baseline: 'Express', target: 1.0 },
+  { name: 'fromExpress(app) on serve()', script: 'from-express.js', baseline: 'Express', target: 1.08 },
+  { name: 'Fastify', script: 'fastify.js' },
+  { name: 'toFastify(app)', script: 'to-fastify.js', baseline: 'Fastify', target: 1.15 },
+  { name: 'fromFastify(app) on serve()', script: 'from-fastify.js', baseline: 'Fastify' },
+  { name: 'peer: @whatwg-node/server in Fastify', script: 'whatwg-in-fastify-peer.js', baseline: 'Fastify' },
+  { name: 'Koa', script: 'koa.js' },
+  { name: 'toKoa(app)', script: 'to-koa.js', baseline: 'Koa', target: 1.15 },
+  { name: 'fromKoa(app) on serve()', script: 'from-koa.js', baseline: 'Koa' },
+  { name: 'peer: @whatwg-node/server in Koa', script: 'whatwg-in-koa-peer.js', baseline: 'Koa' },
+  { name: 'peer: Express in Fastify (@fastify/express)', script: 'express-in-fastify-peer.js', baseline: 'Express' },
+  { name: 'Express in Fastify (node-wsgi)', script: 'express-in-fastify.js', baseline: 'peer: Express in Fastify (@fastify/express)', target: 1.0 },
+  { name: 'peer: Express in Koa (koa-connect)', script: 'express-in-koa-peer.js', baseline: 'Express' },
+  { name: 'Express in Koa (node-wsgi)', script: 'express-in-koa.js', baseline: 'peer: Express in Koa (koa-connect)', target: 0.95 },
+  { name: 'peer: Express in h3 (fromNodeMiddleware)', script: 'express-in-h3-peer.js', baseline: 'Express' },
 ];
 
 const { values } = parseArgs({

@@ -56,3 +56,96 @@ export function nodeListener(req, res) {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': HELLO.byteLength });
   res.end(HELLO);
 }
+
+
+/** A Readable of `total` bytes in 64 KiB chunks, honouring backpressure. */
+export async function* streamChunks(total) {
+  for (let sent = 0; sent < total; sent += STREAM_CHUNK.byteLength) yield STREAM_CHUNK;
+}
+
+/** The same routes as an Express app (idiomatic: res.send, a piped stream). */
+export async function expressApp() {
+  const { default: express } = await import('express');
+  const { Readable } = await import('node:stream');
+  const app = express();
+  app.get('/', (req, res) => {
+    res.type('text/plain').send('Hello, World!');
+  });
+  app.get('/stream', (req, res) => {
+    const total = streamBytes(req.url.split('?')[1]);
+    res.set({ 'Content-Type': 'application/octet-stream', 'Content-Length': String(total) });
+    Readable.from(streamChunks(total)).pipe(res);
+  });
+  app.post('/upload', (req, res) => {
+    let bytes = 0;
+    req.on('data', (chunk) => (bytes += chunk.byteLength));
+    req.on('end', () => res.type('text/plain').send(String(bytes)));
+  });
+  return app;
+}
+
+/** The same routes as a Koa app. */
+export async function koaApp() {
+  const { default: Koa } = await import('koa');
+  const { Readable } = await import('node:stream');
+  const app = new Koa();
+  app.use(async (ctx) => {
+    if (ctx.path === '/stream') {
+      const total = streamBytes(ctx.querystring);
+      ctx.type = 'application/octet-stream';
+      ctx.length = total;
+      ctx.body = Readable.from(streamChunks(total));
+    } else if (ctx.path === '/upload') {
+      let bytes = 0;
+      for await (const chunk of ctx.req) bytes += chunk.byteLength;
+      ctx.type = 'text/plain';
+      ctx.body = String(bytes);
+    } else {
+      ctx.type = 'text/plain';
+      ctx.body = 'Hello, World!';
+    }
+  });
+  return app;
+}
+
+/** The same routes as Fastify routes, registered on `fastify`. */
+export async function fastifyRoutes(fastify) {
+  const { Readable } = await import('node:stream');
+  fastify.get('/', (request, reply) => {
+    reply.type('text/plain').send('Hello, World!');
+  });
+  fastify.get('/stream', (request, reply) => {
+    const total = streamBytes(request.url.split('?')[1]);
+    reply.type('application/octet-stream').header('content-length', String(total));
+    reply.send(Readable.from(streamChunks(total)));
+  });
+  fastify.addContentTypeParser('*', (request, payload, done) => done(null));
+  fastify.post('/upload', async (request, reply) => {
+    let bytes = 0;
+    for await (const chunk of request.raw) bytes += chunk.byteLength;
+    reply.type('text/plain');
+    return String(bytes);
+  });
+}
+
+/** The same routes as a fetch handler (Request → Response), for the fetch bridges. */
+export async function fetchHandler(request) {
+  const url = new URL(request.url);
+  if (url.pathname === '/stream') {
+    const total = streamBytes(url.search.slice(1));
+    const iterator = streamChunks(total);
+    const body = new ReadableStream({
+      async pull(controller) {
+        const { value, done } = await iterator.next();
+        if (done) controller.close();
+        else controller.enqueue(new Uint8Array(value));
+      },
+    });
+    return new Response(body, { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(total) } });
+  }
+  if (url.pathname === '/upload') {
+    const bytes = (await request.arrayBuffer()).byteLength;
+    return new Response(String(bytes), { headers: { 'Content-Type': 'text/plain' } });
+  }
+  return new Response('Hello, World!', { headers: { 'Content-Type': 'text/plain' } });
+}
