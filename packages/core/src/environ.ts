@@ -32,23 +32,22 @@ const IS_WORKER = cluster.isWorker;
 export function decodePathLatin1(path: string): string {
   let i = path.indexOf('%');
   if (i === -1) return path;
-  let out = path.slice(0, i);
+  // Copies the runs between escapes whole instead of one character at a time.
+  let out = '';
+  let copied = 0;
   const n = path.length;
-  while (i < n) {
-    const c = path.charCodeAt(i);
-    if (c === 37 /* % */ && i + 2 < n) {
-      const hi = hexValue(path.charCodeAt(i + 1));
-      const lo = hexValue(path.charCodeAt(i + 2));
-      if (hi !== -1 && lo !== -1) {
-        out += String.fromCharCode((hi << 4) | lo);
-        i += 3;
-        continue;
-      }
+  while (i !== -1 && i + 2 < n) {
+    const hi = hexValue(path.charCodeAt(i + 1));
+    const lo = hexValue(path.charCodeAt(i + 2));
+    if (hi !== -1 && lo !== -1) {
+      out += path.slice(copied, i) + String.fromCharCode((hi << 4) | lo);
+      copied = i + 3;
+      i = path.indexOf('%', copied);
+    } else {
+      i = path.indexOf('%', i + 1);
     }
-    out += path[i];
-    i++;
   }
-  return out;
+  return copied === 0 ? path : out + path.slice(copied);
 }
 
 function hexValue(c: number): number {
@@ -129,7 +128,8 @@ export function buildEnviron(req: IncomingMessage, options: EnvironOptions): Env
   const [rawPath, query] = splitRequestTarget(options.target ?? requestUri);
   const socket = req.socket;
   const encrypted = (socket as { encrypted?: boolean } | null)?.encrypted === true;
-  const scriptName = options.scriptName ?? '';
+  // SPEC §2: SCRIPT_NAME is never '/' (a host mounted at the root reports '/'; PATH_INFO keeps it).
+  const scriptName = options.scriptName === undefined || options.scriptName === '/' ? '' : options.scriptName;
   const environ: Environ = {
     REQUEST_METHOD: req.method ?? 'GET',
     SCRIPT_NAME: scriptName,

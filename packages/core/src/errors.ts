@@ -7,7 +7,7 @@ export class LogErrors implements Errors {
 
   write(s: string): void {
     try {
-      this.log(typeof s === 'string' ? s : String(s));
+      this.log(typeof s === 'string' ? s : asText(s));
     } catch {
       // PEP 3333: wsgi.errors should accept any text; a broken sink must not break the response.
     }
@@ -18,6 +18,15 @@ export class LogErrors implements Errors {
   }
 
   flush(): void {}
+}
+
+// Text for a value an app wrote that was not a string; an object with no `toString` still shows.
+function asText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** The default sink: the process's standard error. */

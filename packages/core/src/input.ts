@@ -21,6 +21,10 @@ export abstract class BaseInput implements Input {
   private buffered = 0;
   private done = false;
   private started = false;
+  // Reads run one at a time: a read that overlaps another waits for it instead of racing it for
+  // chunks (a source has one waiter; a second would leave the first pending forever).
+  private busy = false;
+  private queue: Array<() => void> = [];
   /** Called once, before the first read of any kind (sends `100 Continue`). */
   onFirstRead: (() => void) | null = null;
 
@@ -33,6 +37,22 @@ export abstract class BaseInput implements Input {
       this.onFirstRead = null;
       hook();
     }
+  }
+
+  // Takes the read lock; only an overlapping read allocates (its place in the queue).
+  private lock(): Promise<void> | undefined {
+    if (!this.busy) {
+      this.busy = true;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.queue.push(resolve));
+  }
+
+  // Hands the lock to the next waiting read, if any (it stays busy), or frees it.
+  private unlock(): void {
+    const next = this.queue.shift();
+    if (next === undefined) this.busy = false;
+    else next();
   }
 
   /** True once anything asked for the body. */
@@ -95,26 +115,34 @@ export abstract class BaseInput implements Input {
   }
 
   async read(size?: number): Promise<Uint8Array> {
+    const limit = sizeLimit(size, 'read');
     if (!this.started) this.begin();
-    if (size === undefined || size === null || size < 0) {
-      while (await this.fill());
-      return this.take(this.buffered);
+    const wait = this.lock();
+    if (wait !== undefined) await wait;
+    try {
+      while (this.buffered < limit && (await this.fill()));
+      return this.take(Math.min(limit, this.buffered));
+    } finally {
+      this.unlock();
     }
-    if (!Number.isInteger(size)) throw new TypeError(`wsgi.input.read expects a whole number of bytes, got ${size}`);
-    while (this.buffered < size && (await this.fill()));
-    return this.take(Math.min(size, this.buffered));
   }
 
   async readline(size?: number): Promise<Uint8Array> {
+    const limit = sizeLimit(size, 'readline');
     if (!this.started) this.begin();
-    const limit = size === undefined || size === null || size < 0 ? Infinity : size;
-    let scanned = 0;
-    for (;;) {
-      const end = this.indexOfNewline(scanned);
-      if (end !== -1) return this.take(Math.min(end + 1, limit));
-      if (this.buffered >= limit) return this.take(limit);
-      scanned = this.buffered;
-      if (!(await this.fill())) return this.take(Math.min(this.buffered, limit));
+    const wait = this.lock();
+    if (wait !== undefined) await wait;
+    try {
+      let scanned = 0;
+      for (;;) {
+        const end = this.indexOfNewline(scanned);
+        if (end !== -1) return this.take(Math.min(end + 1, limit));
+        if (this.buffered >= limit) return this.take(limit);
+        scanned = this.buffered;
+        if (!(await this.fill())) return this.take(Math.min(this.buffered, limit));
+      }
+    } finally {
+      this.unlock();
     }
   }
 
@@ -147,19 +175,31 @@ export abstract class BaseInput implements Input {
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     if (!this.started) this.begin();
     for (;;) {
-      if (this.buffered > 0) {
-        yield this.take(this.pending[this.head]!.byteLength);
-        continue;
-      }
-      if (this.done) return;
-      const chunk = await this.pull();
-      if (chunk === null) {
-        this.done = true;
-        return;
-      }
-      if (chunk.byteLength > 0) yield chunk;
+      // The lock is held while a chunk is fetched, never across a yield: the loop body may read too.
+      const chunk = await this.nextChunk();
+      if (chunk === null) return;
+      yield chunk;
     }
   }
+
+  // The next buffered or arriving chunk for iteration, or null at the end.
+  private async nextChunk(): Promise<Uint8Array | null> {
+    const wait = this.lock();
+    if (wait !== undefined) await wait;
+    try {
+      while (this.buffered === 0) if (!(await this.fill())) return null;
+      return this.take(this.pending[this.head]!.byteLength);
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+// A read size as a byte limit: none (or a negative one, as in Python) means the rest of the body.
+function sizeLimit(size: number | undefined | null, method: string): number {
+  if (size === undefined || size === null || size < 0) return Infinity;
+  if (!Number.isInteger(size)) throw new TypeError(`wsgi.input.${method} expects a whole number of bytes, got ${size}`);
+  return size;
 }
 
 /**
@@ -186,15 +226,24 @@ export class StreamInput extends BaseInput {
     return this.received;
   }
 
-  /** Stops listening, so the owner may resume the stream to drain what is left. */
+  /**
+   * Gives the stream up, so the owner may resume it to drain what is left. A read still pending, or
+   * any later one, rejects: it must neither hang nor touch the stream (a `'readable'` listener would
+   * stop the drain and stall the connection).
+   */
   detach(): void {
-    if (!this.listening) return;
-    this.listening = false;
-    const stream = this.stream;
-    stream.off('readable', this.wake);
-    stream.off('end', this.wake);
-    stream.off('close', this.wake);
-    stream.off('error', this.fail);
+    this.failure ??= new InputError(
+      `wsgi.input: the response was sent before the body was read; the rest was discarded (${this.progress()})`,
+    );
+    if (this.listening) {
+      this.listening = false;
+      const stream = this.stream;
+      stream.off('readable', this.wake);
+      stream.off('end', this.wake);
+      stream.off('close', this.wake);
+      stream.off('error', this.fail);
+    }
+    this.wake();
   }
 
   private readonly wake = (): void => {
@@ -206,11 +255,16 @@ export class StreamInput extends BaseInput {
   };
 
   private readonly fail = (err: Error): void => {
-    this.failure ??= new InputError(`wsgi.input: the request body could not be read: ${err.message}`, {
+    this.failure ??= new InputError(`wsgi.input: the request body could not be read (${err.message}; ${this.progress()})`, {
       cause: err,
     });
     this.wake();
   };
+
+  // How far the body got, for error messages.
+  private progress(): string {
+    return `received ${this.received} bytes${Number.isFinite(this.remaining) ? `, ${this.remaining} more were declared` : ''}`;
+  }
 
   private listen(): void {
     this.listening = true;
@@ -223,6 +277,7 @@ export class StreamInput extends BaseInput {
 
   protected async pull(): Promise<Uint8Array | null> {
     if (this.remaining <= 0) return null;
+    if (this.failure !== null) throw this.failure;
     const stream = this.stream;
     if (!this.listening) this.listen();
     for (;;) {
@@ -231,11 +286,7 @@ export class StreamInput extends BaseInput {
       if (chunk !== null) return this.count(chunk);
       if (stream.readableEnded) return this.ended();
       if (stream.destroyed) {
-        throw (this.failure = new InputError(
-          `wsgi.input: the client disconnected before the body ended (received ${this.received} bytes${
-            Number.isFinite(this.remaining) ? `, ${this.remaining} more were declared` : ''
-          })`,
-        ));
+        throw (this.failure = new InputError(`wsgi.input: the client disconnected before the body ended (${this.progress()})`));
       }
       await new Promise<void>((resolve) => (this.waiting = resolve));
     }

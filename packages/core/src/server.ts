@@ -34,13 +34,21 @@ export interface ServeOptions extends NodeListenerOptions {
  */
 export async function serve(app: App, options: ServeOptions = {}): Promise<http.Server> {
   const listener = toNodeListener(app, options);
-  const server: http.Server = options.tls ? https.createServer(options.tls) : http.createServer();
+  const requestTimeout = options.requestTimeout ?? 300_000;
+  // Node refuses a headersTimeout above the requestTimeout: a short requestTimeout shortens the default.
+  const headersTimeout = options.headersTimeout ?? (requestTimeout > 0 ? Math.min(60_000, requestTimeout) : 60_000);
+  const serverOptions: http.ServerOptions = {
+    keepAliveTimeout: options.keepAliveTimeout ?? 5000,
+    headersTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: checkingInterval(headersTimeout, requestTimeout),
+  };
+  const server: http.Server = options.tls
+    ? https.createServer({ ...options.tls, ...serverOptions })
+    : http.createServer(serverOptions);
   server.on('request', listener);
   // SPEC §3: with a checkContinue listener Node leaves 100 Continue to the app's first read.
   server.on('checkContinue', listener);
-  server.keepAliveTimeout = options.keepAliveTimeout ?? 5000;
-  server.headersTimeout = options.headersTimeout ?? 60_000;
-  server.requestTimeout = options.requestTimeout ?? 300_000;
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -53,6 +61,13 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<http.
 
   if (options.handleSignals !== false) handleSignals(server, options.shutdownTimeout ?? 10_000);
   return server;
+}
+
+// Node enforces headersTimeout and requestTimeout only when it sweeps its connections (every 30 s
+// by default), so a timeout shorter than that would fire up to 30 s late: sweep twice per timeout.
+function checkingInterval(headersTimeout: number, requestTimeout: number): number {
+  const shortest = Math.min(headersTimeout > 0 ? headersTimeout : Infinity, requestTimeout > 0 ? requestTimeout : Infinity);
+  return Math.min(30_000, Math.max(50, Math.floor(shortest / 2)));
 }
 
 /** The URL a listening server answers on. */
@@ -71,10 +86,13 @@ function handleSignals(server: http.Server, shutdownTimeout: number): void {
       return;
     }
     stopping = true;
-    // Responses still in flight end their connections instead of keeping them alive.
-    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    // A request that still arrives on an open connection is answered with `Connection: close`. This
+    // runs before the app's listener, which may write the head at once.
+    const closeAfter = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
       res.shouldKeepAlive = false;
-    });
+    };
+    server.prependListener('request', closeAfter);
+    server.prependListener('checkContinue', closeAfter);
     server.close(() => {
       clearTimeout(timer);
       detach();

@@ -1,8 +1,9 @@
 // URL and path helpers after `wsgiref.util` (SPEC §2).
 import type { Environ } from './types.js';
 
-type UrlEnviron = Pick<Environ, 'wsgi.url_scheme' | 'SERVER_NAME' | 'SERVER_PORT' | 'SCRIPT_NAME' | 'PATH_INFO'> &
-  Partial<Pick<Environ, 'QUERY_STRING' | 'HTTP_HOST'>> & { [key: string]: unknown };
+// What the URL helpers read; like wsgiref, a missing SCRIPT_NAME or PATH_INFO counts as ''.
+type UrlEnviron = Pick<Environ, 'wsgi.url_scheme' | 'SERVER_NAME' | 'SERVER_PORT'> &
+  Partial<Pick<Environ, 'SCRIPT_NAME' | 'PATH_INFO' | 'QUERY_STRING' | 'HTTP_HOST'>> & { [key: string]: unknown };
 
 // Characters `urllib.parse.quote` leaves alone, plus the `safe` set of each caller.
 function quote(s: string, safe: string): string {
@@ -61,8 +62,10 @@ export function applicationUri(environ: UrlEnviron): string {
  * ```
  */
 export function requestUri(environ: UrlEnviron, includeQuery = true): string {
-  let url = `${environ['wsgi.url_scheme']}://${host(environ)}${quote(environ.SCRIPT_NAME, '/;=,')}`;
-  url += environ.PATH_INFO === '' && environ.SCRIPT_NAME === '' ? '/' : quote(environ.PATH_INFO, '/;=,');
+  // wsgiref.util.request_uri: the application URI (its SCRIPT_NAME quoted with only `/` safe),
+  // then PATH_INFO, whose leading `/` the application URI already ends with when unmounted.
+  const pathInfo = quote(environ.PATH_INFO ?? '', '/;=,');
+  let url = applicationUri(environ) + (environ.SCRIPT_NAME ? pathInfo : pathInfo.slice(1));
   const query = environ.QUERY_STRING;
   if (includeQuery && typeof query === 'string' && query !== '') url += '?' + query;
   return url;
