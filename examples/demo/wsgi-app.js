@@ -1,15 +1,7 @@
-// The demo behind `npm start`: the classic WSGI demo app, which lists its environ, plus a
+// The plain node-wsgi app of the demo: the classic WSGI demo app, which lists its environ, plus a
 // streaming endpoint and a form that echoes its body. Plain JavaScript against the contract.
 import { decodeLatin1, requestUri } from '@node-wsgi/core';
-
-const escapeHtml = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-
-const page = (title, body) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-table{border-collapse:collapse;width:100%}td{border-top:1px solid #ddd;padding:.2rem .5rem;vertical-align:top;font-family:monospace;word-break:break-all}
-td:first-child{white-space:nowrap;font-weight:600}</style></head><body>${body}</body></html>`;
+import { escapeHtml, page } from './page.js';
 
 function environPage(environ) {
   const rows = Object.keys(environ)
