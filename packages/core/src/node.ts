@@ -1,12 +1,12 @@
-// `toNodeListener`: a node-wsgi app as a `node:http` request listener (SPEC §7), the gateway our
-// server and every host that hands us a Node request/response pair share.
+// `toNodeListener`: a node-wsgi app as a `node:http` request listener (SPEC §7), and `runOnNode`, the
+// delivery every gateway that writes to a Node `ServerResponse` shares (our server, Express).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildEnviron, isChunked } from './environ.js';
 import { describeError, stderrErrors } from './errors.js';
-import { fileWrapper } from './file-wrapper.js';
 import { AppResponse, runApp } from './gateway.js';
-import { StreamInput } from './input.js';
+import { declaredBodyLength, DEFAULT_DRAIN_LIMIT, hostEnviron } from './host.js';
+import type { StreamInput } from './input.js';
 import { sendResponse } from './node-response.js';
+import { markAppListener, wrappedListener } from './round-trip.js';
 import type { App, Environ, Errors } from './types.js';
 
 export interface NodeListenerOptions {
@@ -22,21 +22,13 @@ export interface NodeListenerOptions {
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Node's private 100-continue bookkeeping on ServerResponse (stable since Node 0.x). */
-interface ContinueState {
-  _expect_continue?: boolean;
-  _sent100?: boolean;
-}
-
-const DEFAULT_DRAIN_LIMIT = 1024 * 1024;
-
-/** The body length a request declares: its Content-Length, unbounded when chunked, else none. */
-export function declaredBodyLength(req: IncomingMessage): number {
-  if (isChunked(req)) return Infinity;
-  const header = req.headers['content-length'];
-  if (header === undefined) return 0;
-  const length = Number(header);
-  return Number.isSafeInteger(length) && length >= 0 ? length : 0;
+export interface RunOnNodeOptions {
+  debug: boolean;
+  drainLimit: number;
+  /** An error before the head: the host's handler answers (Express `next(err)`); without it, a 500. */
+  onError?: (err: unknown) => void;
+  /** With fallthrough, a 404 from the app is closed unsent and this runs instead (Express `next()`). */
+  onNotFound?: () => void;
 }
 
 /**
@@ -52,61 +44,58 @@ export function toNodeListener(app: App, options: NodeListenerOptions = {}): Nod
   if (typeof app !== 'function') {
     throw new TypeError(`@node-wsgi/core: toNodeListener expects an app function, got ${app === null ? 'null' : typeof app}`);
   }
+  // A round trip adds no layers: the listener an app wraps is served as it is.
+  const inner = wrappedListener(app);
+  if (typeof inner === 'function') return inner as NodeListener;
   const errors = options.errors ?? stderrErrors;
-  const debug = options.debug === true;
   const multiprocess = options.multiprocess;
-  const drainLimit = options.drainLimit ?? DEFAULT_DRAIN_LIMIT;
+  const run: RunOnNodeOptions = { debug: options.debug === true, drainLimit: options.drainLimit ?? DEFAULT_DRAIN_LIMIT };
+  const environOptions = { errors, multiprocess };
 
-  return function nodeWsgiListener(req: IncomingMessage, res: ServerResponse): void {
-    const bodyLength = declaredBodyLength(req);
-    const input = new StreamInput(req, bodyLength);
-    const state = res as ContinueState;
-    if (state._expect_continue === true && state._sent100 !== true) {
-      // SPEC §3: 100 Continue goes out on the first read, and never after the final head.
-      input.onFirstRead = () => {
-        if (!res.headersSent && state._sent100 !== true) res.writeContinue();
-      };
-    }
-    const environ = buildEnviron(req, { input, errors, multiprocess, fileWrapper });
-    const response = new AppResponse(environ);
-    let settled: AppResponse | Promise<AppResponse>;
-    try {
-      settled = runApp(app, environ, response);
-    } catch (err) {
-      sendError(req, res, input, environ, err, debug, bodyLength, drainLimit);
-      return;
-    }
-    if (settled instanceof AppResponse) {
-      deliver(req, res, input, settled, bodyLength, drainLimit);
-      return;
-    }
-    // The head is not known yet: a client that leaves meanwhile still stops the body [B7].
-    const onClose = (): void => {
-      if (!res.writableEnded) response.close();
-    };
-    res.on('close', onClose);
-    settled.then(
-      (ready) => {
-        res.off('close', onClose);
-        deliver(req, res, input, ready, bodyLength, drainLimit);
-      },
-      (err: unknown) => {
-        res.off('close', onClose);
-        sendError(req, res, input, environ, err, debug, bodyLength, drainLimit);
-      },
-    );
-  };
+  return markAppListener(function nodeWsgiListener(req: IncomingMessage, res: ServerResponse): void {
+    runOnNode(app, hostEnviron(req, res, environOptions), req, res, run);
+  }, app);
 }
 
-function deliver(
-  req: IncomingMessage,
-  res: ServerResponse,
-  input: StreamInput,
-  response: AppResponse,
-  bodyLength: number,
-  drainLimit: number,
-): void {
-  const keepAlive = settleKeepAlive(req, res, input, bodyLength, drainLimit);
+/** Runs an app for a Node request/response pair and delivers its answer to `res`. */
+export function runOnNode(app: App, environ: Environ, req: IncomingMessage, res: ServerResponse, options: RunOnNodeOptions): void {
+  const response = new AppResponse(environ);
+  response.fallthrough = options.onNotFound !== undefined;
+  let settled: AppResponse | Promise<AppResponse>;
+  try {
+    settled = runApp(app, environ, response);
+  } catch (err) {
+    fail(req, res, environ, err, options);
+    return;
+  }
+  if (settled instanceof AppResponse) {
+    deliver(req, res, settled, options);
+    return;
+  }
+  // The head is not known yet: a client that leaves meanwhile still stops the body [B7].
+  const onClose = (): void => {
+    if (!res.writableEnded) response.close();
+  };
+  res.on('close', onClose);
+  settled.then(
+    (ready) => {
+      res.off('close', onClose);
+      deliver(req, res, ready, options);
+    },
+    (err: unknown) => {
+      res.off('close', onClose);
+      fail(req, res, environ, err, options);
+    },
+  );
+}
+
+function deliver(req: IncomingMessage, res: ServerResponse, response: AppResponse, options: RunOnNodeOptions): void {
+  if (options.onNotFound !== undefined && response.statusCode === 404 && response.isClosed) {
+    options.onNotFound();
+    return;
+  }
+  const input = response.environ['wsgi.input'] as StreamInput;
+  const keepAlive = settleKeepAlive(req, res, input, options.drainLimit);
   const sending = sendResponse(res, response);
   if (!keepAlive) return;
   if (sending === undefined) drainAfter(req, res, input);
@@ -115,15 +104,10 @@ function deliver(
 
 // SPEC §3: an unread body is drained up to a bound so the connection can be reused; past the bound
 // (or when its length is unknown) the connection closes after the response. Decided before the head.
-function settleKeepAlive(
-  req: IncomingMessage,
-  res: ServerResponse,
-  input: StreamInput,
-  bodyLength: number,
-  drainLimit: number,
-): boolean {
+function settleKeepAlive(req: IncomingMessage, res: ServerResponse, input: StreamInput, drainLimit: number): boolean {
+  const bodyLength = declaredBodyLength(req);
   if (bodyLength === 0 || req.complete) return true;
-  if (bodyLength - input.receivedBytes <= drainLimit) return true;
+  if (bodyLength - (input.receivedBytes ?? 0) <= drainLimit) return true;
   res.shouldKeepAlive = false;
   return false;
 }
@@ -131,20 +115,15 @@ function settleKeepAlive(
 function drainAfter(req: IncomingMessage, res: ServerResponse, input: StreamInput): void {
   if (req.complete || res.destroyed) return;
   // Node dumps a body nobody touched; one the app read in part would stall the connection.
-  input.detach();
+  input.detach?.();
   req.resume();
 }
 
-function sendError(
-  req: IncomingMessage,
-  res: ServerResponse,
-  input: StreamInput,
-  environ: Environ,
-  err: unknown,
-  debug: boolean,
-  bodyLength: number,
-  drainLimit: number,
-): void {
+function fail(req: IncomingMessage, res: ServerResponse, environ: Environ, err: unknown, options: RunOnNodeOptions): void {
+  if (options.onError !== undefined && !res.headersSent) {
+    options.onError(err);
+    return;
+  }
   environ['wsgi.errors'].write(
     `node-wsgi: the app failed before the response started (${environ.REQUEST_METHOD} ${environ.PATH_INFO}); answering 500\n${describeError(err)}\n`,
   );
@@ -153,8 +132,8 @@ function sendError(
     res.destroy();
     return;
   }
-  const keepAlive = settleKeepAlive(req, res, input, bodyLength, drainLimit);
-  const body = debug ? describeError(err) : 'Internal Server Error';
+  const keepAlive = settleKeepAlive(req, res, environ['wsgi.input'] as StreamInput, options.drainLimit);
+  const body = options.debug ? describeError(err) : 'Internal Server Error';
   res.writeHead(500, 'Internal Server Error', [
     'Content-Type',
     'text/plain; charset=utf-8',
@@ -162,5 +141,5 @@ function sendError(
     String(Buffer.byteLength(body)),
   ]);
   res.end(body);
-  if (keepAlive) drainAfter(req, res, input);
+  if (keepAlive) drainAfter(req, res, environ['wsgi.input'] as StreamInput);
 }
