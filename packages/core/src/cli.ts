@@ -98,7 +98,11 @@ async function runWorker(options: CliOptions): Promise<void> {
   const app = await loadApp(options.target);
   const server = await serve(app, { host: options.host, port: options.port, debug: options.debug });
   const url = serverUrl(server);
-  if (cluster.isWorker) process.send?.({ nodeWsgiListening: url });
+  if (cluster.isWorker) {
+    // The IPC channel to the primary would keep a stopped worker alive: let it go once closed.
+    server.once('close', () => cluster.worker?.disconnect());
+    process.send?.({ nodeWsgiListening: url });
+  }
   else console.log(`node-wsgi: serving ${options.target} on ${url} (pid ${process.pid}); Ctrl+C stops`);
 }
 

@@ -17,3 +17,6 @@ export { ResponseReadable } from './response-readable.js';
 export { applyHeaders, hasHeader, type HeaderTarget } from './host-headers.js';
 export { validate, WsgiValidationError, type WsgiSide } from './validate.js';
 export { fromNodeListener, RESPONSE_HIGH_WATER_MARK } from './from-node.js';
+export { mount } from './middleware/mount.js';
+export { proxyFix, type ProxyFixOptions, type ProxyFixOriginal } from './middleware/proxy-fix.js';
+export { staticFiles, type StaticFilesOptions } from './middleware/static-files.js';

@@ -184,3 +184,10 @@ describe('decodeLatin1(s)', () => {
     expect(decodeLatin1('\u00ff')).toBe('\ufffd');
   });
 });
+
+describe('decodeLatin1 refuses what is not latin-1', () => {
+  it('throws a TypeError naming a code point above U+00FF instead of truncating it to its low byte', () => {
+    expect(() => decodeLatin1('/\u012e\u012e/etc')).toThrow(TypeError);
+    expect(() => decodeLatin1('/\u012e\u012e/etc')).toThrow(/U\+012E at index 1/);
+  });
+});

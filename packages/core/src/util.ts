@@ -121,5 +121,15 @@ function normpath(path: string): string {
  * ```
  */
 export function decodeLatin1(s: string): string {
+  // Buffer's latin1 encoder keeps only the low byte of a code point above U+00FF ('\u012e' → '.'),
+  // which would let a check made before decoding be bypassed: refuse, as Python's encode does.
+  const bad = NOT_LATIN1.exec(s);
+  if (bad !== null) {
+    throw new TypeError(
+      `decodeLatin1 expects a latin-1 string (code points up to U+00FF), got U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at index ${bad.index}`,
+    );
+  }
   return Buffer.from(s, 'latin1').toString('utf8');
 }
+
+const NOT_LATIN1 = /[^\x00-\xff]/u;
