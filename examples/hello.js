@@ -1,10 +1,12 @@
-// The smallest node-wsgi app, served by the reference server: `node examples/hello.js`.
-import { serve } from '@node-wsgi/core';
+// Serve a plain node-wsgi app with the reference server: `node examples/hello.js`.
+import { serve, serverUrl } from '@node-wsgi/core';
 
-function app(environ, startResponse) {
+export function hello(environ, startResponse) {
   startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
   return [`Hello, ${environ.REMOTE_ADDR}! You asked for ${environ.PATH_INFO}\n`];
 }
 
-await serve(app, { port: 8000 });
-console.log('http://127.0.0.1:8000/');
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const server = await serve(hello, { port: Number(process.env.PORT ?? 8000) });
+  console.log(`${serverUrl(server)}/`);
+}
