@@ -80,9 +80,11 @@ export function hostEnviron(req: IncomingMessage, res: ServerResponse, options: 
     }
   }
   if (recovered?.contentLength !== undefined) {
-    // The recovered bytes are the body now: their length is known, whatever the framing was.
+    // The recovered bytes are the body now: their length is known, whatever the framing was, and
+    // they are decoded (body parsers inflate gzip/deflate before they parse or keep the bytes).
     environ.CONTENT_LENGTH = recovered.contentLength;
     environ['wsgi.input_terminated'] = false;
+    delete environ.HTTP_CONTENT_ENCODING;
   }
   return environ;
 }

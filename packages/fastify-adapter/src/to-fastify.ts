@@ -77,7 +77,7 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
         response.close();
         return reply.send(chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks));
       }
-      return reply.send(new ResponseReadable(response));
+      return reply.send(new ResponseReadable(response, reply.raw));
     }
 
     instance.all('/', handler);

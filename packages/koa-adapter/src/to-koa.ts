@@ -56,6 +56,7 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     guardKeepAlive(ctx.req, ctx.res, environ['wsgi.input']);
     ctx.status = response.statusCode;
     ctx.message = response.reason;
+    const hostTyped = ctx.res.hasHeader('Content-Type');
     // A stream body even when there is none to send: Koa would turn `null` into a 204 and an empty
     // Buffer into `Content-Length: 0`, where HEAD must keep the app's length.
     ctx.body = new ResponseReadable(response);
@@ -64,7 +65,8 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
       appendCookie: (value) => ctx.append('Set-Cookie', value),
     });
     if (response.lengthComputed) ctx.length = response.contentLength;
-    // [B8] no host default where the app gave none: Koa types a stream body as octet-stream.
-    if (!hasHeader(response.headers, 'content-type')) ctx.remove('Content-Type');
+    // [B8] no host default where the app gave none: Koa types a stream body as octet-stream (a type
+    // the host itself set before is kept).
+    if (!hostTyped && !hasHeader(response.headers, 'content-type')) ctx.remove('Content-Type');
   };
 }
