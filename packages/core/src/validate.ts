@@ -25,7 +25,8 @@
 //   S2  wsgi.input's read/readline resolve to a Uint8Array, readlines to an array of them, and its
 //       async iterator yields them
 //   S3  read(size) / readline(size) never resolve to more than `size` bytes
-//   R5  startResponse given excInfo after the head went out throws that excInfo back
+//   R5  startResponse given excInfo after the head went out (a non-empty chunk was written or
+//       handed over, or the body ended) throws that excInfo back
 //   R7  startResponse returns a write function
 //   B5  the body is not read after close(), and close() is called once
 // App side (`side: 'app'`):
@@ -50,8 +51,10 @@
 // Warnings, written to wsgi.errors, never thrown:
 //   W2  REQUEST_METHOD is not one wsgiref knows (GET HEAD POST OPTIONS PATCH PUT DELETE TRACE)
 //   B5  (gateway) a body whose iteration ended or stopped was not closed within a second, or was
-//       closed mid-iteration without its iterator's return(). JavaScript has no reliable hook for
-//       garbage collection, so a body the gateway drops without ending or closing goes unnoticed.
+//       closed mid-iteration without its iterator's return(). A warning, not a throw: by then the
+//       response is out and nobody is left to throw to. JavaScript has no reliable hook for garbage
+//       collection, so a body the gateway drops without ending or closing goes unnoticed, and so
+//       does an unclosed array (no code runs while an array is read, so it has no observable end).
 //
 // As wsgiref does, the environ is checked and then changed in place: wsgi.input and wsgi.errors are
 // replaced by checking wrappers. The body is wrapped lazily and keeps its nature (an array stays a
@@ -331,7 +334,7 @@ class ResponseCheck {
   declaredLength = -1;
   /** Bytes produced through write() and the body. */
   produced = 0;
-  /** The head counts as sent: a non-empty chunk reached the gateway, or the body ended [R6]. */
+  /** The head counts as sent: a non-empty chunk reached the gateway (by write() or the body), or the body ended [R6]. */
   headSent = false;
   private readonly isHead: boolean;
 
@@ -451,6 +454,8 @@ class ResponseCheck {
     }
     this.count(length, 'write()');
     gatewayWrite(chunk as Chunk);
+    // [R6] a non-empty write() chunk commits the head, as it does in PEP 3333.
+    if (length > 0) this.headSent = true;
   }
 
   private count(length: number, where: string): void {
@@ -608,7 +613,7 @@ abstract class CheckedBody {
     if (this.audited) return;
     this.audited = true;
     // Nothing to miss: no close() to forget, no return() to skip.
-    if (typeof this.original.close !== 'function' && typeof this.iterator?.return !== 'function') return;
+    if (typeof this.original.close !== 'function' && (this.finished || typeof this.iterator?.return !== 'function')) return;
     setTimeout(() => this.audit(), UNCLOSED_GRACE_MS).unref();
   }
 
