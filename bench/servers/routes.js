@@ -8,8 +8,11 @@ export function streamBytes(query) {
   return (match ? Number(match[1]) : 64) * 1024 * 1024;
 }
 
-/** The node-wsgi version: `/` says hello, `/stream` sends N MiB, `/upload` counts the body. */
-export async function wsgiApp(environ, startResponse) {
+/**
+ * The node-wsgi version: `/` says hello, `/stream` sends N MiB, `/upload` counts the body. Synchronous
+ * where the work is (a plain WSGI app is); only the upload, which must wait for the body, is async.
+ */
+export function wsgiApp(environ, startResponse) {
   const path = environ.PATH_INFO;
   if (path === '/stream') {
     const total = streamBytes(environ.QUERY_STRING);
@@ -18,14 +21,16 @@ export async function wsgiApp(environ, startResponse) {
       for (let sent = 0; sent < total; sent += STREAM_CHUNK.byteLength) yield STREAM_CHUNK;
     })();
   }
-  if (path === '/upload') {
-    let bytes = 0;
-    for await (const chunk of environ['wsgi.input']) bytes += chunk.byteLength;
-    startResponse('200 OK', [['Content-Type', 'text/plain']]);
-    return [String(bytes)];
-  }
+  if (path === '/upload') return countUpload(environ, startResponse);
   startResponse('200 OK', [['Content-Type', 'text/plain']]);
   return [HELLO];
+}
+
+async function countUpload(environ, startResponse) {
+  let bytes = 0;
+  for await (const chunk of environ['wsgi.input']) bytes += chunk.byteLength;
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return [String(bytes)];
 }
 
 /** The raw node:http version of the same routes. */
