@@ -57,9 +57,16 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     ctx.status = response.statusCode;
     ctx.message = response.reason;
     const hostTyped = ctx.res.hasHeader('Content-Type');
-    // A stream body even when there is none to send: Koa would turn `null` into a 204 and an empty
-    // Buffer into `Content-Length: 0`, where HEAD must keep the app's length.
-    ctx.body = new ResponseReadable(response);
+    if (!response.bodyless && response.complete && response.missingBytes === 0) {
+      // Every byte is in hand: one Buffer, which Koa sends with one write and its own length.
+      const chunks = response.takeReady();
+      response.close();
+      ctx.body = chunks.length === 1 ? asBuffer(chunks[0]!) : Buffer.concat(chunks);
+    } else {
+      // A stream body even when there is none to send: Koa would turn `null` into a 204 and an empty
+      // Buffer into `Content-Length: 0`, where HEAD must keep the app's length.
+      ctx.body = new ResponseReadable(response);
+    }
     applyHeaders(response.headers, {
       set: (name, value) => ctx.set(name, value),
       appendCookie: (value) => ctx.append('Set-Cookie', value),
@@ -69,4 +76,9 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     // the host itself set before is kept).
     if (!hostTyped && !hasHeader(response.headers, 'content-type')) ctx.remove('Content-Type');
   };
+}
+
+// Koa takes Buffers, not other Uint8Arrays; wrapping shares the memory, it does not copy.
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
