@@ -28,9 +28,15 @@ export class FileBody implements AsyncIterable<Chunk> {
   async *[Symbol.asyncIterator](): AsyncIterator<Chunk> {
     if (this.closed) return;
     if (this.stream !== null) {
-      for await (const chunk of this.stream) {
+      try {
+        for await (const chunk of this.stream) {
+          if (this.closed) return;
+          yield typeof chunk === 'string' ? chunk : (chunk as Uint8Array);
+        }
+      } catch (err) {
+        // close() destroyed the stream under a pending read: that ends the body, it is no error.
         if (this.closed) return;
-        yield typeof chunk === 'string' ? chunk : (chunk as Uint8Array);
+        throw err;
       }
       return;
     }

@@ -80,9 +80,10 @@ export class AppResponse {
     return this.closed;
   }
 
-  /** Bytes declared by `Content-Length` that the body did not produce (0 when none are missing). */
+  /** Bytes declared by `Content-Length` that the body did not produce, sent or in hand (0 when none are missing). */
   get missingBytes(): number {
-    return this.start.declaredLength === -1 || this.bodyless ? 0 : Math.max(0, this.start.declaredLength - this.sent);
+    const declared = this.start.declaredLength;
+    return declared === -1 || this.bodyless ? 0 : Math.max(0, declared - this.sent - this.readyBytes);
   }
 
   /** Adopts the app's return value [C2]; true if the head is known without waiting. */
@@ -91,8 +92,15 @@ export class AppResponse {
       throw refuseBody(body);
     }
     this.body = body as Body;
+    if (this.closed) {
+      // The client left while the app was still answering: close what it returned, unsent [B5, B7].
+      this.closeBody(body as Body);
+      return;
+    }
     if (Array.isArray(body)) {
-      // All chunks are in hand: convert them now; no pulling semantics apply.
+      // All chunks are in hand: convert them now; no pulling semantics apply. What the app gave
+      // write() before returning goes first [R7].
+      if (this.start.written !== null) this.takeWritten();
       for (let i = 0; i < body.length; i++) this.keep(chunkToBytes(body[i], 'body'));
       this.iterationDone = true;
       return;
@@ -146,14 +154,34 @@ export class AppResponse {
   }
 
   private pullOneSync(): void {
-    const step = (this.iterator as Iterator<Chunk>).next();
+    let step: IteratorResult<Chunk>;
+    try {
+      step = (this.iterator as Iterator<Chunk>).next();
+    } catch (err) {
+      // An iterator that threw is finished: only the body's close() remains.
+      this.iterationDone = true;
+      throw err;
+    }
+    // [R7] what the body gave write() while making this chunk goes before it.
+    if (this.start.written !== null) this.takeWritten();
     if (step.done) this.iterationDone = true;
     else this.keep(chunkToBytes(step.value, 'body'));
   }
 
   private async pullOneAsync(): Promise<void> {
-    const step = await (this.iterator as AsyncIterator<Chunk>).next();
+    let step: IteratorResult<Chunk>;
+    try {
+      step = await (this.iterator as AsyncIterator<Chunk>).next();
+    } catch (err) {
+      // A pull that was pending when the client left fails because close() stopped its source
+      // ('Premature close'): that is the ending already handled, not an app error [B7].
+      if (this.closed) return;
+      // An iterator that threw is finished: only the body's close() remains.
+      this.iterationDone = true;
+      throw err;
+    }
     if (this.closed) return;
+    if (this.start.written !== null) this.takeWritten();
     if (step.done) this.iterationDone = true;
     else this.keep(chunkToBytes(step.value, 'body'));
   }
@@ -173,20 +201,19 @@ export class AppResponse {
       this.close();
       return;
     }
+    if (start.declaredLength === -1 && this.sync && !this.iterationDone && !isBodylessStatus(start.statusCode)) {
+      // [B3] a synchronous body that ends within the read-ahead gets a computed length; so does its
+      // HEAD, whose head is the GET's [B4]. The head is not out yet: excInfo may still replace it.
+      while (!this.iterationDone && this.readyBytes < READ_AHEAD_BYTES) this.pullOneSync();
+    }
     start.headersSent = true;
     this.bodyless = this.isHead || isBodylessStatus(start.statusCode);
     if (start.declaredLength !== -1) {
       this.contentLength = start.declaredLength;
-    } else if (!isBodylessStatus(start.statusCode)) {
-      if (!this.iterationDone && this.sync && !this.isHead && start.written === null) {
-        // [B3] a synchronous body that ends within the read-ahead gets a computed length.
-        while (!this.iterationDone && this.readyBytes < READ_AHEAD_BYTES) this.pullOneSync();
-        this.takeWritten();
-      }
-      if (this.iterationDone && start.written === null) {
-        this.contentLength = this.readyBytes;
-        this.lengthComputed = true;
-      }
+    } else if (this.iterationDone && !isBodylessStatus(start.statusCode)) {
+      this.takeWritten();
+      this.contentLength = this.readyBytes;
+      this.lengthComputed = true;
     }
     if (this.bodyless) {
       this.ready.length = 0;
@@ -200,6 +227,7 @@ export class AppResponse {
    * synchronous iterable), so the common case costs no promise.
    */
   head(): void | Promise<void> {
+    if (this.closed) return;
     if (this.pullHeadSync()) return this.settleHead();
     return this.headAsync();
   }
@@ -209,7 +237,9 @@ export class AppResponse {
       await this.pullOneAsync();
       if (this.closed) return;
       this.takeWritten();
-      if (this.headKnown()) return this.settleHead();
+      // Data or the end without a startResponse call is an R6 violation that settleHead reports;
+      // pulling on would spin forever on a finished iterator.
+      if (this.headKnown() || this.readyBytes > 0 || this.iterationDone) return this.settleHead();
     }
   }
 
@@ -288,15 +318,18 @@ export class AppResponse {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.start.ended = true;
+    this.start.written = null;
     const iterator = this.iterator;
     if (iterator !== null && !this.iterationDone && typeof iterator.return === 'function') {
       this.iterationDone = true;
       this.settleQuietly(() => iterator.return!(), 'the body iterator’s return()');
     }
-    const body = this.body;
-    if (body !== null && typeof body.close === 'function') {
-      this.settleQuietly(() => body.close!(), 'the body’s close()');
-    }
+    if (this.body !== null) this.closeBody(this.body);
+  }
+
+  private closeBody(body: Body): void {
+    if (typeof body.close === 'function') this.settleQuietly(() => body.close!(), 'the body’s close()');
   }
 
   private settleQuietly(call: () => unknown, what: string): void {
@@ -320,7 +353,8 @@ export class AppResponse {
 
   /** Marks an iteration error: the iterator is finished, so only the body's close() remains. */
   failed(): void {
-    this.iterationDone = true;
+    // An iterator that threw was marked finished where it threw; one whose chunk the gateway
+    // refused (C1, R6) is still suspended, so close() calls its return() and its finally runs.
     this.close();
   }
 }

@@ -48,7 +48,13 @@ export function sendResponse(res: ServerResponse, response: AppResponse): void |
   if (response.complete) {
     // Fast path: every byte is in hand.
     const chunks = response.takeReady();
-    writeHead(res, response);
+    if (response.missingBytes > 0) {
+      // [B3] shorter than its Content-Length: send what there is, then close, so the client sees
+      // an incomplete response and the connection is not reused out of step.
+      response.log(`the body is ${response.missingBytes} bytes short of its Content-Length of ${response.contentLength}; closing the connection`);
+      res.shouldKeepAlive = false;
+    }
+    if (!startHead(res, response)) return;
     if (chunks.length <= 1) {
       res.end(chunks[0]);
     } else {
@@ -59,23 +65,72 @@ export function sendResponse(res: ServerResponse, response: AppResponse): void |
     response.close();
     return;
   }
-  writeHead(res, response);
+  if (!startHead(res, response)) return;
   return pump(res, response);
 }
 
+// The head can still fail in Node (a header list the app changed after startResponse checked it, a
+// host that already sent its own head): answer 500 while that is possible, never throw at the host.
+function startHead(res: ServerResponse, response: AppResponse): boolean {
+  try {
+    writeHead(res, response);
+    return true;
+  } catch (err) {
+    response.log('the response head could not be sent', err);
+    response.failed();
+    if (res.headersSent) {
+      abortConnection(res, response);
+    } else {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.writeHead(500, 'Internal Server Error', ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', '21']);
+      res.end('Internal Server Error');
+    }
+    return false;
+  }
+}
+
+/**
+ * Ends a connection whose response cannot be completed [B3, B6]. What was already written is flushed
+ * first, so the client sees how far the response got: a chunked body without its terminating chunk,
+ * or fewer bytes than its Content-Length. A close-delimited body (an HTTP/1.0 client) would look
+ * whole if it ended with a FIN, so that connection is reset instead.
+ */
+export function abortConnection(res: ServerResponse, response: AppResponse): void {
+  const socket = res.socket;
+  if (socket === null || socket.destroyed) {
+    res.destroy();
+    return;
+  }
+  // res.write corks the socket until the next tick; uncork hands the bytes to the kernel now.
+  while (socket.writableCorked > 0) socket.uncork();
+  const closeDelimited = !res.chunkedEncoding && response.contentLength === -1 && !response.bodyless;
+  if (closeDelimited) socket.resetAndDestroy();
+  res.destroy();
+}
+
 async function pump(res: ServerResponse, response: AppResponse): Promise<void> {
+  // One 'drain' listener for the whole response, not one per wait: middleware that wraps `res`
+  // (compression) forwards `on('drain')` to its own stream but not `off`, so per-wait ones pile up.
+  let wake: (() => void) | null = null;
+  const resume = (): void => {
+    const resolve = wake;
+    wake = null;
+    if (resolve !== null) resolve();
+  };
   // [B7, B10] a close before the response finished is a disconnect: stop the body at once.
   const onClose = (): void => {
     if (!res.writableEnded) response.close();
+    resume();
   };
   res.on('close', onClose);
+  res.on('drain', resume);
   try {
     for (;;) {
       let chunk = response.nextChunk();
       if (chunk !== null && !(chunk instanceof Uint8Array)) chunk = await chunk;
       if (chunk === null) break;
       if (res.destroyed) return;
-      if (!res.write(chunk) && !res.destroyed) await drained(res);
+      if (!res.write(chunk) && !res.destroyed) await new Promise<void>((resolve) => (wake = resolve));
       if (res.destroyed) return;
     }
     if (res.destroyed) return;
@@ -83,7 +138,7 @@ async function pump(res: ServerResponse, response: AppResponse): Promise<void> {
     if (missing > 0) {
       // [B3] a body shorter than its Content-Length: the client must not take it for whole.
       response.log(`the body ended ${missing} bytes short of its Content-Length of ${response.contentLength}; closing the connection`);
-      res.destroy();
+      abortConnection(res, response);
       return;
     }
     res.end();
@@ -91,20 +146,9 @@ async function pump(res: ServerResponse, response: AppResponse): Promise<void> {
     // [B6] the head is out: abort so the client sees an incomplete response, not a short one.
     response.log('the response body failed after the headers were sent; aborting the connection', err);
     response.failed();
-    res.destroy();
+    abortConnection(res, response);
   } finally {
     res.off('close', onClose);
+    res.off('drain', resume);
   }
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

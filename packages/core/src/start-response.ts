@@ -39,7 +39,8 @@ function show(value: unknown): string {
 /** Parses and checks a status line [R1]; returns `[code, reason]`. */
 export function parseStatus(status: unknown): [number, string] {
   if (typeof status !== 'string') throw new TypeError(`startResponse: status must be a string like '200 OK', got ${show(status)}`);
-  const code = status.length >= 5 && status.charCodeAt(3) === 32 ? Number(status.slice(0, 3)) : NaN;
+  // RFC 9112 lets the reason phrase be empty ('204 '), as wsgiref does; the space is required.
+  const code = status.length >= 4 && status.charCodeAt(3) === 32 ? Number(status.slice(0, 3)) : NaN;
   if (!(code >= 100 && code <= 599) || !DIGITS.test(status.slice(0, 3))) {
     throw new TypeError(`startResponse: status must be three digits (100-599), one space and a reason phrase, got ${show(status)}`);
   }
@@ -124,6 +125,8 @@ export class ResponseStart {
   writtenBytes = 0;
   /** Called when `write()` queues a chunk, so a waiting gateway can take it. */
   onWrite: (() => void) | null = null;
+  /** Set by the gateway once the response is over (sent, failed or abandoned): `write()` drops its data. */
+  ended = false;
   private writer: Write | null = null;
 
   readonly startResponse: StartResponse = (status, headers, excInfo) => {
@@ -144,10 +147,10 @@ export class ResponseStart {
 
   private write(chunk: Chunk): void {
     const bytes = chunkToBytes(chunk, 'write()');
-    if (bytes.byteLength === 0) return;
-    if (this.declaredLength !== -1 && this.writtenBytes + bytes.byteLength > this.declaredLength) {
-      throw new RangeError(`write(): ${this.writtenBytes + bytes.byteLength} bytes written, past the Content-Length of ${this.declaredLength}`);
-    }
+    // Past Content-Length the gateway clamps, as it does body chunks [B3]; after the end nobody takes it.
+    if (bytes.byteLength === 0 || this.ended) return;
+    // PEP 3333: write() sends the head first, so from here on excInfo is thrown back [R5].
+    this.headersSent = true;
     this.writtenBytes += bytes.byteLength;
     (this.written ??= []).push(bytes);
     this.onWrite?.();
