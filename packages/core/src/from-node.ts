@@ -1,6 +1,6 @@
 // `fromNodeListener`: the reverse gateway (SPEC §7). A Node request listener runs against a synthetic
 // request built from environ; its response streams back as the app's body. No socket is involved.
-import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { markListenerApp, wrappedApp } from './round-trip.js';
 import { isHopByHop } from './start-response.js';
 import { buildSyntheticRequest, SyntheticSocket } from './synthetic-request.js';
@@ -12,7 +12,15 @@ export const RESPONSE_HIGH_WATER_MARK = 16 * 1024;
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 const kBridge = Symbol('node-wsgi.bridge');
+const EMPTY = new Uint8Array(0);
 type BridgedResponse = ServerResponse & { [kBridge]: ResponseBridge; _header: string | null; _hasBody: boolean };
+
+// Node's own "a write was refused" flag behind `res.writableNeedDrain`, which `Readable.pipe()` reads
+// before it writes. Node sets it from the socket and clears it on the socket's drain, which here is
+// not the consumer's pace: the bridge keeps it in step with its own write() and 'drain' instead.
+const kNeedDrain = Object.getOwnPropertySymbols(new ServerResponse(new IncomingMessage(null as never))).find(
+  (symbol) => symbol.description === 'kNeedDrain',
+);
 
 const writeHeadNative = ServerResponse.prototype.writeHead;
 const writeNative = ServerResponse.prototype.write;
@@ -33,9 +41,14 @@ function bridgedWriteHead(this: BridgedResponse, ...args: unknown[]): ServerResp
 }
 
 function bridgedWrite(this: BridgedResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-  (writeNative as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
+  const refused = this.writableEnded || this.destroyed;
+  const accepted = (writeNative as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
+  // After end() or destroy() Node refuses the write (its error, and false): nothing is captured.
+  if (refused) return accepted;
   const bytes = toBytes(chunk, encoding);
-  return bytes === null ? true : this[kBridge].written(bytes);
+  const ok = bytes === null ? true : this[kBridge].written(bytes);
+  if (kNeedDrain !== undefined) (this as unknown as Record<symbol, boolean>)[kNeedDrain] = !ok;
+  return ok;
 }
 
 function bridgedEnd(this: BridgedResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
@@ -154,8 +167,12 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
     for (;;) {
       if (this.done) return { value: undefined, done: true };
       if (!this.started) {
-        if (this.headReady) this.sendHead();
-        else if (this.isClosed || this.finished) {
+        if (this.headReady) {
+          this.sendHead();
+          // A HEAD response natively carries no length Node did not put in its head; ending in this
+          // same pull would let the gateway compute `Content-Length: 0` [B4], which lies about the GET.
+          if (this.req.method === 'HEAD') return { value: EMPTY, done: false };
+        } else if (this.isClosed || this.finished) {
           this.close();
           throw new Error('the wrapped listener closed the response without sending a head');
         }
@@ -166,6 +183,7 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
           this.queuedBytes -= chunk.byteLength;
           if (this.needDrain && this.queuedBytes < RESPONSE_HIGH_WATER_MARK) {
             this.needDrain = false;
+            if (kNeedDrain !== undefined) (this.res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
             this.res.emit('drain');
           }
           return { value: chunk, done: false };
@@ -206,14 +224,17 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
    */
   close(): void {
     if (this.done) return;
-    this.done = true;
     this.queue.length = 0;
     this.queuedBytes = 0;
-    if (!this.finished) {
+    if (this.finished) {
+      // Ended whole (a HEAD, 204 or 304 is closed before its end is pulled): a normal ending.
+      this.complete();
+    } else {
+      this.done = true;
       const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
       if (!this.req.destroyed) this.req.destroy(reset);
+      if (!this.socket.destroyed) this.socket.destroy();
     }
-    if (!this.socket.destroyed) this.socket.destroy();
     this.wake();
   }
 }

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { toNodeListener, type NodeListenerOptions } from './node.js';
+import { wrappedApp } from './round-trip.js';
 import type { App } from './types.js';
 
 export interface ServeOptions extends NodeListenerOptions {
@@ -47,8 +48,10 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<http.
     ? https.createServer({ ...options.tls, ...serverOptions })
     : http.createServer(serverOptions);
   server.on('request', listener);
-  // SPEC §3: with a checkContinue listener Node leaves 100 Continue to the app's first read.
-  server.on('checkContinue', listener);
+  // SPEC §3: with a checkContinue listener Node leaves 100 Continue to the app's first read. A
+  // round trip (`serve(fromExpress(app))`) serves the framework's own listener, which expects Node
+  // to have sent 100 Continue as it does natively: that one is not registered for it.
+  if (wrappedApp(listener) !== undefined) server.on('checkContinue', listener);
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -92,7 +95,8 @@ function handleSignals(server: http.Server, shutdownTimeout: number): void {
       res.shouldKeepAlive = false;
     };
     server.prependListener('request', closeAfter);
-    server.prependListener('checkContinue', closeAfter);
+    // Only beside a checkContinue listener: alone, it would swallow those requests.
+    if (server.listenerCount('checkContinue') > 0) server.prependListener('checkContinue', closeAfter);
     server.close(() => {
       clearTimeout(timer);
       detach();

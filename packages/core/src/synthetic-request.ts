@@ -84,8 +84,8 @@ function headerNameFor(key: string): string {
 
 /**
  * The raw header list for the synthetic request. Where environ came from a Node request and a
- * header is unchanged, its original lines come back as sent (case and repeats); anything a
- * middleware set or changed comes from environ.
+ * header is unchanged, its original lines come back as sent (case, repeats, names with `_`);
+ * anything a middleware set or changed comes from environ.
  */
 export function rebuildRawHeaders(environ: Environ): string[] {
   const original = environ['node.request'] as IncomingMessage | undefined;
@@ -108,7 +108,9 @@ export function rebuildRawHeaders(environ: Environ): string[] {
     for (const [key, value] of joined) if (environ[key] === value) kept.add(key);
     for (let i = 0; i < lines.length; i += 2) {
       const key = cgiKeyFor(lines[i]!);
-      if (key !== null && kept.has(key)) raw.push(lines[i]!, lines[i + 1]!);
+      // A name with `_` has no environ key (SPEC §2), but a Node listener sees it natively under its
+      // own name, where it collides with nothing.
+      if (key === null ? lines[i]!.includes('_') : kept.has(key)) raw.push(lines[i]!, lines[i + 1]!);
     }
   }
   for (const key in environ) {
@@ -121,9 +123,9 @@ export function rebuildRawHeaders(environ: Environ): string[] {
   return raw;
 }
 
-// The raw path under SCRIPT_NAME: REQUEST_URI's own escapes (`%2F`) kept when environ still agrees
-// with it; otherwise PATH_INFO, re-encoded.
-function targetUnderMount(environ: Environ): string {
+// The raw mount prefix and the raw target under it: REQUEST_URI's own escapes (`%2F`) kept when
+// environ still agrees with it; otherwise SCRIPT_NAME and PATH_INFO, re-encoded.
+function targetUnderMount(environ: Environ): [base: string, url: string] {
   const query = environ.QUERY_STRING;
   const suffix = query ? '?' + query : '';
   const scriptName = environ.SCRIPT_NAME;
@@ -131,7 +133,10 @@ function targetUnderMount(environ: Environ): string {
   const requestUri = environ.REQUEST_URI;
   if (typeof requestUri === 'string') {
     const [rawPath, rawQuery] = splitRequestTarget(requestUri);
-    if (rawQuery === (query ?? '') && decodePathLatin1(rawPath) === scriptName + pathInfo) {
+    const decoded = rawPath === '*' ? '' : decodePathLatin1(rawPath);
+    if (rawQuery === (query ?? '') && decoded === scriptName + pathInfo) {
+      // Unmounted, the target is what Node would have given: `*`, the absolute form, a bare `?`.
+      if (scriptName === '') return ['', requestUri];
       // Walk the raw path until its decoded form covers SCRIPT_NAME.
       let i = 0;
       let decodedLength = 0;
@@ -140,10 +145,10 @@ function targetUnderMount(environ: Environ): string {
         decodedLength++;
       }
       const rest = rawPath.slice(i);
-      return (rest === '' ? '/' : rest) + suffix;
+      return [rawPath.slice(0, i), (rest === '' ? '/' : rest) + suffix];
     }
   }
-  return (pathInfo === '' ? '/' : encodePath(pathInfo)) + suffix;
+  return [encodePath(scriptName), (pathInfo === '' ? '/' : encodePath(pathInfo)) + suffix];
 }
 
 function encodePath(latin1: string): string {
@@ -199,13 +204,18 @@ export function buildSyntheticRequest(environ: Environ, socket: SyntheticSocket)
   req.httpVersionMinor = version === null ? 1 : Number(version[2] ?? 0);
   req.httpVersion = `${req.httpVersionMajor}.${req.httpVersionMinor}`;
   req.method = environ.REQUEST_METHOD;
-  req.url = targetUnderMount(environ);
+  const [base, url] = targetUnderMount(environ);
+  req.url = url;
   const raw = rebuildRawHeaders(environ);
   req.rawHeaders = raw;
   // Node builds `req.headers` lazily from rawHeaders, with its own rules for repeats.
   (req as unknown as { _addHeaderLines(headers: string[], n: number): void })._addHeaderLines(raw, raw.length);
-  // Express reads this as the full target, and strips SCRIPT_NAME itself only for its own mounts.
-  (req as { originalUrl?: string }).originalUrl = typeof environ.REQUEST_URI === 'string' ? environ.REQUEST_URI : req.url;
+  // Under a mount the listener sees what Express's own `app.use(prefix, sub)` shows a sub-app: the
+  // full target as `originalUrl` (Express, Fastify and Koa's view read it) and the prefix as
+  // `baseUrl` (Express's router starts from it). Unmounted, neither is there, as natively.
+  const requestUri = environ.REQUEST_URI;
+  if (typeof requestUri === 'string' && requestUri !== url) (req as { originalUrl?: string }).originalUrl = requestUri;
+  if (base !== '') (req as { baseUrl?: string }).baseUrl = base;
   const hasBody = environ.CONTENT_LENGTH !== undefined ? environ.CONTENT_LENGTH !== '0' : environ['wsgi.input_terminated'] === true;
   if (hasBody) {
     (req as unknown as { [kBody]: BodyState })[kBody] = { input: environ['wsgi.input'], iterator: null, reading: false };
