@@ -123,6 +123,18 @@ describe('fromKoa(app) called with an environ', () => {
     expect(response.json()).toMatchObject({ url: '/who/a%2Fb?x=1', originalUrl: '/koa/who/a%2Fb?x=1' });
   });
 
+  it('ctx.mountPath is the mount prefix when mounted, as koa-mount sets it, and absent when not', async () => {
+    const app = buildApp();
+    const seen: unknown[] = [];
+    app.middleware.unshift(async (ctx, next) => {
+      seen.push((ctx as { mountPath?: string }).mountPath);
+      await next();
+    });
+    await testClient(mount({ '/koa': fromKoa(app) })).get('/koa/who');
+    await testClient(fromKoa(app)).get('/who');
+    expect(seen).toEqual(['/koa', undefined]);
+  });
+
   it('hands the middleware the app itself as ctx.app', async () => {
     const app = buildApp();
     let seen: unknown;

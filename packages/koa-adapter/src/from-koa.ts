@@ -25,8 +25,10 @@ export function fromKoa(app: Koa): App {
   view.createContext = function createContext(req: IncomingMessage, res: ServerResponse) {
     // Made by the app itself, so ctx.app is the app, not the view.
     const ctx = app.createContext(req, res);
-    const full = (req as { originalUrl?: string }).originalUrl;
-    if (full !== undefined) ctx.originalUrl = ctx.request.originalUrl = full;
+    const mounted = req as { originalUrl?: string; baseUrl?: string };
+    if (mounted.originalUrl !== undefined) ctx.originalUrl = ctx.request.originalUrl = mounted.originalUrl;
+    // What koa-mount sets for a mounted app: the prefix (SCRIPT_NAME), so links can be built under it.
+    if (mounted.baseUrl) (ctx as { mountPath?: string }).mountPath = mounted.baseUrl;
     return ctx;
   } as Koa['createContext'];
   return fromNodeListener(app.callback.call(view));
