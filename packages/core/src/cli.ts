@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `node-wsgi` command: `node-wsgi serve ./app.js[:export] --host 127.0.0.1 --port 8000 [--workers N]`.
 import cluster from 'node:cluster';
+import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -95,6 +96,9 @@ async function loadApp(target: string, cwd = process.cwd()): Promise<App> {
 }
 
 async function runWorker(options: CliOptions): Promise<void> {
+  // The primary picks the port for `--port 0`, so every worker (and every restarted one) shares it.
+  const assigned = cluster.isWorker ? process.env.NODE_WSGI_PORT : undefined;
+  if (assigned !== undefined) options.port = Number(assigned);
   const app = await loadApp(options.target);
   const server = await serve(app, { host: options.host, port: options.port, debug: options.debug });
   const url = serverUrl(server);
@@ -106,12 +110,26 @@ async function runWorker(options: CliOptions): Promise<void> {
   else console.log(`node-wsgi: serving ${options.target} on ${url} (pid ${process.pid}); Ctrl+C stops`);
 }
 
-function runPrimary(options: CliOptions): void {
+/** A free port on `host`, for `--port 0` under cluster (workers cannot each pick their own). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function runPrimary(options: CliOptions): Promise<void> {
+  // listen(0) in each worker would give each its own port once one of them restarts.
+  const port = options.port === 0 ? await freePort(options.host) : options.port;
   let stopping = false;
   let announced = false;
   const restarts: number[] = [];
   const fork = (): void => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ NODE_WSGI_PORT: String(port) });
     worker.on('message', (message: { nodeWsgiListening?: string }) => {
       if (message?.nodeWsgiListening !== undefined && !announced) {
         announced = true;
@@ -165,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
     if (options.workers > 1 && cluster.isPrimary) {
       // Fail here, once, rather than in workers the primary would keep restarting.
       await loadApp(options.target);
-      runPrimary(options);
+      await runPrimary(options);
     }
     else await runWorker(options);
   } catch (err) {
