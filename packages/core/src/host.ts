@@ -89,6 +89,43 @@ export function hostEnviron(req: IncomingMessage, res: ServerResponse, options: 
   return environ;
 }
 
+// The responses still in flight on each connection, for `closeOnDisconnect`: one 'close' listener per
+// connection however many pipelined requests wait on it.
+const inFlight = new WeakMap<object, Set<() => void>>();
+
+function closeInFlight(this: object): void {
+  const pending = inFlight.get(this);
+  inFlight.delete(this);
+  if (pending !== undefined) for (const close of pending) close();
+}
+
+/**
+ * Closes the app's body when the connection drops before its response finished [B5, B7]: while the
+ * head is still pending (an app or a first chunk that waits), and for a pipelined response queued
+ * behind another, on which Node never emits 'close' (its socket is not assigned yet). Call it once
+ * per request, before the app runs.
+ */
+export function closeOnDisconnect(req: IncomingMessage, res: ServerResponse, response: { close(): void }): void {
+  const socket = req.socket;
+  if (socket === null || socket === undefined) return;
+  if (socket.destroyed) {
+    response.close();
+    return;
+  }
+  let pending = inFlight.get(socket);
+  if (pending === undefined) {
+    pending = new Set();
+    inFlight.set(socket, pending);
+    socket.once('close', closeInFlight);
+  }
+  const close = (): void => {
+    if (!res.writableFinished) response.close();
+  };
+  pending.add(close);
+  const set = pending;
+  res.once('finish', () => set.delete(close));
+}
+
 /**
  * Keeps a keep-alive connection sound when the app may leave the body unread: call it just before
  * the head goes out. Up to `drainLimit` unread bytes are drained after the response; past it, or when

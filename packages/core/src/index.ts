@@ -10,7 +10,7 @@ export { LogErrors, stderrErrors } from './errors.js';
 
 // Building blocks for gateways on other hosts: the framework adapters are made of these.
 export { AppResponse, runApp, isBodylessStatus } from './gateway.js';
-export { hostEnviron, guardKeepAlive, declaredBodyLength, DEFAULT_DRAIN_LIMIT, type HostRequestOptions } from './host.js';
+export { hostEnviron, guardKeepAlive, closeOnDisconnect, declaredBodyLength, DEFAULT_DRAIN_LIMIT, type HostRequestOptions } from './host.js';
 export type { HostBody } from './host-input.js';
 export { sendResponse } from './node-response.js';
 export { ResponseReadable } from './response-readable.js';

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError, stderrErrors } from './errors.js';
 import { AppResponse, runApp } from './gateway.js';
-import { declaredBodyLength, DEFAULT_DRAIN_LIMIT, hostEnviron } from './host.js';
+import { closeOnDisconnect, declaredBodyLength, DEFAULT_DRAIN_LIMIT, hostEnviron } from './host.js';
 import type { StreamInput } from './input.js';
 import { sendResponse } from './node-response.js';
 import { markAppListener, wrappedListener } from './round-trip.js';
@@ -68,24 +68,17 @@ export function runOnNode(app: App, environ: Environ, req: IncomingMessage, res:
     fail(req, res, environ, err, options);
     return;
   }
+  // [B7] a client that leaves while the head is pending, or while a streamed body waits behind a
+  // pipelined response, still stops the body (a body in hand is closed as it is sent).
   if (settled instanceof AppResponse) {
+    if (!settled.complete) closeOnDisconnect(req, res, settled);
     deliver(req, res, settled, options);
     return;
   }
-  // The head is not known yet: a client that leaves meanwhile still stops the body [B7].
-  const onClose = (): void => {
-    if (!res.writableEnded) response.close();
-  };
-  res.on('close', onClose);
+  closeOnDisconnect(req, res, response);
   settled.then(
-    (ready) => {
-      res.off('close', onClose);
-      deliver(req, res, ready, options);
-    },
-    (err: unknown) => {
-      res.off('close', onClose);
-      fail(req, res, environ, err, options);
-    },
+    (ready) => deliver(req, res, ready, options),
+    (err: unknown) => fail(req, res, environ, err, options),
   );
 }
 

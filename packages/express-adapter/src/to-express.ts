@@ -2,6 +2,7 @@
 // `res`, so middleware that wraps it (compression, on-headers hooks) still applies.
 import {
   AppResponse,
+  closeOnDisconnect,
   guardKeepAlive,
   hostEnviron,
   runApp,
@@ -62,6 +63,9 @@ export function toExpress(app: App, options: ToExpressOptions = {}): RequestHand
       next(err);
       return;
     }
+    // [B7] a client that leaves before the head, or while a streamed body waits behind a pipelined
+    // response, still stops the body (a body in hand is closed as it is sent).
+    if (!(settled instanceof AppResponse) || !settled.complete) closeOnDisconnect(req, res, pending);
     if (settled instanceof AppResponse) deliver(settled);
     else settled.then(deliver, next);
   };

@@ -4,6 +4,7 @@
 import {
   AppResponse,
   applyHeaders,
+  closeOnDisconnect,
   guardKeepAlive,
   hasHeader,
   hostEnviron,
@@ -53,6 +54,8 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       });
       const pending = new AppResponse(environ);
       pending.fallthrough = fallthrough;
+      // [B7] a client that leaves before the head (or while queued behind a pipelined response) stops the body.
+      closeOnDisconnect(req, reply.raw, pending);
       // An error before the head goes to Fastify's error handler.
       const response = await runApp(app, environ, pending);
       if (fallthrough && response.statusCode === 404) {

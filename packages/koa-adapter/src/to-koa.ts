@@ -3,6 +3,7 @@
 import {
   AppResponse,
   applyHeaders,
+  closeOnDisconnect,
   hasHeader,
   guardKeepAlive,
   hostEnviron,
@@ -47,6 +48,8 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     });
     const pending = new AppResponse(environ);
     pending.fallthrough = fallthrough;
+    // [B7] a client that leaves before the head (or while queued behind a pipelined response) stops the body.
+    closeOnDisconnect(ctx.req, ctx.res, pending);
     // An error before the head is thrown into Koa's chain: upstream handlers or Koa's onerror answer.
     const response = await runApp(app, environ, pending);
     if (fallthrough && response.statusCode === 404) {
