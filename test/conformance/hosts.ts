@@ -40,6 +40,8 @@ export interface HostSetup {
   hostHeaders?: boolean;
   /** A body parser the host runs in front of the app: one of `host.parsers`. */
   parser?: string;
+  /** The adapter's `strictPaths` option (default true: escaped `/`, `\\` and unreserved characters are not found). */
+  strictPaths?: boolean;
 }
 
 export interface Started {
@@ -162,7 +164,7 @@ const expressHost: Host = {
       });
     }
     if (setup.parser !== undefined && setup.parser !== 'none') host.use(expressParsers[setup.parser]!());
-    host.use(PREFIX, toExpress(app, { errors, fallthrough: setup.fallthrough }));
+    host.use(PREFIX, toExpress(app, { errors, fallthrough: setup.fallthrough, strictPaths: setup.strictPaths }));
     if (setup.fallthrough) host.use((_req, res) => void res.status(200).type('text/plain').send(HOST_NEXT));
     return listen(http.createServer(host), errors);
   },
@@ -187,7 +189,7 @@ const fastifyHost: Host = {
     }
     if (setup.parser === 'drain') host.addHook('preHandler', async (request) => drain(request.raw));
     if (setup.fallthrough) host.setNotFoundHandler((_request, reply) => void reply.code(200).type('text/plain').send(HOST_NEXT));
-    await host.register(toFastify(app, { errors, fallthrough: setup.fallthrough }), { prefix: PREFIX });
+    await host.register(toFastify(app, { errors, fallthrough: setup.fallthrough, strictPaths: setup.strictPaths }), { prefix: PREFIX });
     await host.listen({ port: 0, host: '127.0.0.1' });
     const port = (host.server.address() as AddressInfo).port;
     const started: Started = {
@@ -234,7 +236,7 @@ const koaHost: Host = {
       });
     }
     if (setup.parser !== undefined && setup.parser !== 'none') host.use(koaParsers[setup.parser]!());
-    host.use(mount(PREFIX, toKoa(app, { errors, fallthrough: setup.fallthrough })));
+    host.use(mount(PREFIX, toKoa(app, { errors, fallthrough: setup.fallthrough, strictPaths: setup.strictPaths })));
     if (setup.fallthrough) {
       host.use((ctx) => {
         ctx.type = 'text/plain';

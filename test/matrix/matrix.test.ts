@@ -149,7 +149,9 @@ const cases: Case[] = [
     it: "the guest sees the method, decoded path, raw and parsed query, a repeated header, the peer, the scheme and every body byte as the client sent them",
     async run(cell) {
       const body = ALL_BYTES.subarray(0, 256);
-      const response = await request(cell.url(VIEW_TARGET), {
+      // The target has an escaped '/', which framework hosts refuse by default (strictPaths).
+      const server = await cell.startWith({ strictPaths: false });
+      const response = await request(server.url + VIEW_TARGET, {
         method: 'PUT',
         headers: { 'X-Repeat': ['one', 'two'], 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
         body,
@@ -163,7 +165,7 @@ const cases: Case[] = [
         query: 'x=1+2&y=%2F',
         x: '1 2',
         repeat: 'one, two',
-        host: `127.0.0.1:${cell.server.port}`,
+        host: `127.0.0.1:${server.port}`,
         ip: '127.0.0.1',
         protocol: 'http',
         bodyLength: 256,

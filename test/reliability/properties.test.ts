@@ -334,7 +334,9 @@ describe('property: our server × a native app, against a model of PEP 3333', ()
 
 describe('property: every host × the same native app, against our server', () => {
   beforeAll(async () => {
-    await Promise.all(HOSTS.map(async (host) => (started[host.name] = await host.start(probe))));
+    // The paths include escaped '/' and unreserved characters, which framework hosts refuse by
+    // default (strictPaths); the property is about what the app sees once a path is let through.
+    await Promise.all(HOSTS.map(async (host) => (started[host.name] = await host.start(probe, { strictPaths: false }))));
   });
   afterAll(closeHosts);
   const started: Record<string, Started> = {};

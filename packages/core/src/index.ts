@@ -1,6 +1,6 @@
 // @node-wsgi/core: PEP 3333 (WSGI) for Node.js — the app contract, its gateway, a reference server and the toolkit around them.
 export type { App, Body, Chunk, Environ, Errors, FileWrapper, Input, StartResponse, Write } from './types.js';
-export { toNodeListener, type NodeListener, type NodeListenerOptions } from './node.js';
+export { runOnNode, toNodeListener, type NodeListener, type NodeListenerOptions, type RunOnNodeOptions } from './node.js';
 export { serve, serverUrl, type ServeOptions } from './server.js';
 export { applicationUri, decodeLatin1, requestUri, shiftPathInfo } from './util.js';
 export { InputError } from './input.js';
@@ -20,3 +20,4 @@ export { fromNodeListener, RESPONSE_HIGH_WATER_MARK } from './from-node.js';
 export { mount } from './middleware/mount.js';
 export { proxyFix, type ProxyFixOptions, type ProxyFixOriginal } from './middleware/proxy-fix.js';
 export { staticFiles, type StaticFilesOptions } from './middleware/static-files.js';
+export { hasAmbiguousEscape } from './mount-path.js';

@@ -45,3 +45,24 @@ function normalise(scriptName: string, pathInfo: string, query: string): MountSp
   }
   return { scriptName, pathInfo, query };
 }
+
+// %2F, %5C, and the unreserved characters of RFC 3986 (ALPHA, DIGIT, '-', '.', '_', '~'), any case.
+const AMBIGUOUS_ESCAPE = /%(?:2[dDeEfF]|3\d|4[1-9a-fA-F]|5[0-9aAcCfF]|6[1-9a-fA-F]|7[0-9aAeE])/;
+
+/**
+ * Whether a request-target's path holds a percent-escape that decodes to a path separator or to a
+ * character no client needs to escape. A host router matches the raw path while PATH_INFO is
+ * decoded, so `/%61dmin` or `/admin%2Fx` would pass a host guard on `/admin` and still reach an
+ * app that routes `/admin` itself (the CVE-2026-22031 pattern). Adapters refuse such paths unless
+ * told not to; a normalising client never sends them.
+ *
+ * ```ts
+ * hasAmbiguousEscape('/%61dmin/x') // true
+ * hasAmbiguousEscape('/caf%C3%A9') // false
+ * ```
+ */
+export function hasAmbiguousEscape(target: string): boolean {
+  const end = target.indexOf('?');
+  const path = end === -1 ? target : target.slice(0, end);
+  return path.includes('%') && AMBIGUOUS_ESCAPE.test(path);
+}

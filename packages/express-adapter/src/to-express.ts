@@ -1,16 +1,7 @@
 // `toExpress`: a node-wsgi app as Express middleware. The response goes out through Express's own
-// `res`, so middleware that wraps it (compression, on-headers hooks) still applies.
-import {
-  AppResponse,
-  closeOnDisconnect,
-  guardKeepAlive,
-  hostEnviron,
-  runApp,
-  sendResponse,
-  stderrErrors,
-  type App,
-  type Errors,
-} from '@node-wsgi/core';
+// `res`, so middleware that wraps it (compression, on-headers hooks) still applies. The delivery is
+// core's, the same as our own server's; what this file adds is what only Express knows.
+import { DEFAULT_DRAIN_LIMIT, hasAmbiguousEscape, hostEnviron, runOnNode, stderrErrors, type App, type Errors, type RunOnNodeOptions } from '@node-wsgi/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export interface ToExpressOptions {
@@ -18,6 +9,11 @@ export interface ToExpressOptions {
   fallthrough?: boolean;
   /** Where `wsgi.errors` writes; the process's stderr by default (Express has no logger). */
   errors?: Errors;
+  /**
+   * Refuse (with `next()`, so Express answers 404) a path with an escaped `/`, `\` or unreserved
+   * character: Express guards match the raw path, the app's routes the decoded one (default true).
+   */
+  strictPaths?: boolean;
 }
 
 /**
@@ -32,9 +28,14 @@ export function toExpress(app: App, options: ToExpressOptions = {}): RequestHand
     throw new TypeError(`@node-wsgi/express: toExpress expects an app function, got ${app === null ? 'null' : typeof app}`);
   }
   const fallthrough = options.fallthrough === true;
+  const strictPaths = options.strictPaths !== false;
   const errors = options.errors ?? stderrErrors;
 
   return function nodeWsgiExpress(req: Request, res: Response, next: NextFunction): void {
+    if (strictPaths && hasAmbiguousEscape(req.originalUrl)) {
+      next();
+      return;
+    }
     const environ = hostEnviron(req, res, {
       errors,
       fullTarget: req.originalUrl,
@@ -42,31 +43,9 @@ export function toExpress(app: App, options: ToExpressOptions = {}): RequestHand
       body: { parsed: req.body, raw: (req as { rawBody?: unknown }).rawBody, host: 'Express' },
       extra: { 'express.request': req, 'express.response': res },
     });
-    const pending = new AppResponse(environ);
-    pending.fallthrough = fallthrough;
-    const deliver = (response: AppResponse): void => {
-      if (fallthrough && response.statusCode === 404) {
-        response.close();
-        next();
-        return;
-      }
-      guardKeepAlive(req, res, environ['wsgi.input']);
-      const sending = sendResponse(res, response);
-      // sendResponse never rejects: body errors after the head abort the connection [B6].
-      if (sending !== undefined) sending.catch(next);
-    };
-    let settled: AppResponse | Promise<AppResponse>;
-    try {
-      settled = runApp(app, environ, pending);
-    } catch (err) {
-      // Before the head: Express's error handling answers.
-      next(err);
-      return;
-    }
-    // [B7] a client that leaves before the head, or while a streamed body waits behind a pipelined
-    // response, still stops the body (a body in hand is closed as it is sent).
-    if (!(settled instanceof AppResponse) || !settled.complete) closeOnDisconnect(req, res, pending);
-    if (settled instanceof AppResponse) deliver(settled);
-    else settled.then(deliver, next);
+    // Errors before the head go to Express's error handling; with fallthrough, a 404 to next().
+    const run: RunOnNodeOptions = { debug: false, drainLimit: DEFAULT_DRAIN_LIMIT, onError: next };
+    if (fallthrough) run.onNotFound = next;
+    runOnNode(app, environ, req, res, run);
   };
 }

@@ -6,6 +6,7 @@ import {
   applyHeaders,
   closeOnDisconnect,
   guardKeepAlive,
+  hasAmbiguousEscape,
   hasHeader,
   hostEnviron,
   LogErrors,
@@ -19,6 +20,11 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 export interface ToFastifyOptions {
   /** When the app answers 404, close its body unsent and let Fastify's not-found handler answer. */
   fallthrough?: boolean;
+  /**
+   * Refuse (as not found) a path with an escaped `/`, `\` or unreserved character: host guards
+   * match the raw path, the app's routes the decoded one (default true).
+   */
+  strictPaths?: boolean;
   /** Where `wsgi.errors` writes; the request's logger (`request.log.error`) by default. */
   errors?: Errors;
 }
@@ -36,6 +42,7 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
     throw new TypeError(`@node-wsgi/fastify: toFastify expects an app function, got ${app === null ? 'null' : typeof app}`);
   }
   const fallthrough = options.fallthrough === true;
+  const strictPaths = options.strictPaths !== false;
   const fixedErrors = options.errors;
 
   return function nodeWsgiPlugin(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
@@ -46,6 +53,7 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
 
     async function handler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
       const req = request.raw;
+      if (strictPaths && hasAmbiguousEscape(req.url ?? '/')) return reply.callNotFound();
       const environ = hostEnviron(req, reply.raw, {
         errors: fixedErrors ?? new LogErrors((message) => request.log.error(message.trimEnd())),
         mountPrefix: prefix,

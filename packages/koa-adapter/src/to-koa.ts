@@ -4,6 +4,7 @@ import {
   AppResponse,
   applyHeaders,
   closeOnDisconnect,
+  hasAmbiguousEscape,
   hasHeader,
   guardKeepAlive,
   hostEnviron,
@@ -18,6 +19,11 @@ import type { Context, Middleware, Next } from 'koa';
 export interface ToKoaOptions {
   /** When the app answers 404, close its body unsent and run the next Koa middleware instead. */
   fallthrough?: boolean;
+  /**
+   * Refuse (as not found) a path with an escaped `/`, `\` or unreserved character: host guards
+   * match the raw path, the app's routes the decoded one (default true).
+   */
+  strictPaths?: boolean;
   /** Where `wsgi.errors` writes; the process's stderr by default (Koa has no logger). */
   errors?: Errors;
 }
@@ -34,9 +40,11 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     throw new TypeError(`@node-wsgi/koa: toKoa expects an app function, got ${app === null ? 'null' : typeof app}`);
   }
   const fallthrough = options.fallthrough === true;
+  const strictPaths = options.strictPaths !== false;
   const errors = options.errors ?? stderrErrors;
 
   return async function nodeWsgiKoa(ctx: Context, next: Next): Promise<void> {
+    if (strictPaths && hasAmbiguousEscape(ctx.originalUrl)) return next();
     const request = ctx.request as { body?: unknown; rawBody?: unknown };
     const environ = hostEnviron(ctx.req, ctx.res, {
       errors,
