@@ -369,6 +369,62 @@ describe('a host guard on /admin with the admin app mounted at the same prefix',
   }
 });
 
+// The CVE-2026-22031 pattern: the host's guard matches the raw path, while a node-wsgi app mounted
+// at the root routes on the decoded PATH_INFO. strictPaths (the adapters' default) refuses the
+// escapes that would make the two disagree.
+const ROOT_MOUNTS: Array<{ name: string; start(): Promise<Listening> }> = [
+  {
+    name: "express: use('/admin', guard), use(toExpress(mount({ '/admin': admin }, site)))",
+    async start() {
+      const host = express();
+      host.use('/admin', (_req, res) => void res.status(403).type('text/plain').send(GUARD));
+      host.use(toExpress(mount({ '/admin': adminApp }, publicSite)));
+      return listenNative(host);
+    },
+  },
+  {
+    name: "koa: mount('/admin', guard), toKoa(mount({ '/admin': admin }, site))",
+    async start() {
+      const host = new Koa();
+      host.use(koaMount('/admin', (ctx) => {
+        ctx.status = 403;
+        ctx.type = 'text/plain';
+        ctx.body = GUARD;
+      }));
+      host.use(toKoa(mount({ '/admin': adminApp }, publicSite)));
+      return listenNative(host.callback());
+    },
+  },
+  {
+    name: "fastify: an onRequest guard on request.url, register(toFastify(mount({ '/admin': admin }, site)))",
+    async start() {
+      const host = Fastify();
+      host.addHook('onRequest', async (request, reply) => {
+        if (request.url === '/admin' || request.url.startsWith('/admin/')) return reply.code(403).type('text/plain').send(GUARD);
+      });
+      await host.register(toFastify(mount({ '/admin': adminApp }, publicSite)));
+      return listenFastify(host);
+    },
+  },
+];
+
+describe('a host guard on /admin with a node-wsgi mount at the root routing /admin itself', () => {
+  for (const host of ROOT_MOUNTS) {
+    it(`${host.name}: escaped forms of /admin never reach the admin app past the guard`, async () => {
+      const server = await host.start();
+      try {
+        for (const target of ['/%61dmin/secret', '/%41dmin/secret', '/adm%69n/secret', '/admin%2Fsecret', '/admin%2fsecret', '/%2e/admin/secret']) {
+          expectGuardedOr404(target, await rawGet(server.port, target));
+        }
+        const plain = await rawGet(server.port, '/admin/secret');
+        expect([plain.status, plain.body]).toEqual([403, GUARD]);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
 // --- what a 500 shows ---
 
 const LEAKY = new Error('leak-me: db password hunter2 <script>alert(1)</script>');
