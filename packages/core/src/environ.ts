@@ -147,7 +147,7 @@ export function buildEnviron(req: IncomingMessage, options: EnvironOptions): Env
     'wsgi.multithread': true,
     'wsgi.multiprocess': options.multiprocess ?? IS_WORKER,
     'wsgi.run_once': false,
-    'wsgi.input_terminated': isChunked(req),
+    'wsgi.input_terminated': false,
     'node.request': req,
   };
   if (options.fileWrapper !== undefined) environ['wsgi.file_wrapper'] = options.fileWrapper;
@@ -159,7 +159,12 @@ export function buildEnviron(req: IncomingMessage, options: EnvironOptions): Env
   if (encrypted) environ.HTTPS = 'on';
   addHeaders(environ, req.rawHeaders);
   // A chunked body's length is unknown up front: `wsgi.input_terminated` says the input ends itself.
-  if (environ['wsgi.input_terminated'] === true) delete environ.CONTENT_LENGTH;
+  // Read from the raw headers just scanned: `req.headers` would make Node build a second copy.
+  const te = environ.HTTP_TRANSFER_ENCODING;
+  if (te !== undefined && te !== 'identity') {
+    environ['wsgi.input_terminated'] = true;
+    delete environ.CONTENT_LENGTH;
+  }
   const extra = options.extra;
   if (extra !== undefined) for (const key in extra) environ[key] = extra[key];
   return environ;

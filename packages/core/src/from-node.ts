@@ -4,7 +4,7 @@ import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { markListenerApp, wrappedApp } from './round-trip.js';
 import { isHopByHop } from './start-response.js';
 import { buildSyntheticRequest, SyntheticSocket } from './synthetic-request.js';
-import type { App, Environ, StartResponse } from './types.js';
+import type { App, Body, Environ, StartResponse } from './types.js';
 
 /** Bytes written by the listener and not yet pulled past which `res.write()` returns false (SPEC §7). */
 export const RESPONSE_HIGH_WATER_MARK = 16 * 1024;
@@ -12,6 +12,7 @@ export const RESPONSE_HIGH_WATER_MARK = 16 * 1024;
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 const kBridge = Symbol('node-wsgi.bridge');
+const CONTENT_LENGTH_LINE = /\r\ncontent-length:/i;
 const EMPTY = new Uint8Array(0);
 type BridgedResponse = ServerResponse & { [kBridge]: ResponseBridge; _header: string | null; _hasBody: boolean };
 
@@ -201,6 +202,22 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
     }
   }
 
+  /**
+   * A response the listener finished before it returned (Express answering synchronously), as an
+   * array body, so the gateway takes its fast path: one head, one write. Only where Node framed the
+   * body by a Content-Length in its own head, so the framing is the native one; otherwise null.
+   */
+  takeWhole(): (Uint8Array[] & { close(): void }) | null {
+    if (!this.headReady || !this.finished || this.started || this.isClosed || this.req.method === 'HEAD') return null;
+    const head = this.res._header;
+    if (head === null || !CONTENT_LENGTH_LINE.test(head)) return null;
+    this.sendHead();
+    const chunks = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    return Object.assign(chunks, { close: () => this.close() });
+  }
+
   async return(): Promise<IteratorResult<Uint8Array>> {
     this.close();
     return { value: undefined, done: true };
@@ -254,7 +271,7 @@ export function fromNodeListener(listener: Listener): App {
   }
   const inner = wrappedApp(listener);
   if (inner !== undefined) return inner;
-  return markListenerApp(function nodeListenerApp(environ: Environ, startResponse: StartResponse): ResponseBridge {
+  return markListenerApp(function nodeListenerApp(environ: Environ, startResponse: StartResponse): Body {
     const bridge = new ResponseBridge(environ, startResponse);
     try {
       const result = listener(bridge.req, bridge.res);
@@ -266,6 +283,6 @@ export function fromNodeListener(listener: Listener): App {
       bridge.close();
       throw err;
     }
-    return bridge;
+    return bridge.takeWhole() ?? bridge;
   }, listener);
 }

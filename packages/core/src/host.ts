@@ -27,6 +27,9 @@ export interface HostRequestOptions {
   multiprocess?: boolean;
 }
 
+// Stands in for `wsgi.input` while environ is built; replaced before anyone sees environ.
+const NO_INPUT_YET = null as unknown as BaseInput;
+
 /** Node's private 100-continue bookkeeping on ServerResponse (stable since Node 0.x). */
 interface ContinueState {
   _expect_continue?: boolean;
@@ -42,11 +45,30 @@ export function declaredBodyLength(req: IncomingMessage): number {
   return Number.isSafeInteger(length) && length >= 0 ? length : 0;
 }
 
+/** The body length environ declares: CONTENT_LENGTH, unbounded when chunked, else none. */
+function bodyLengthOf(environ: Environ): number {
+  if (environ['wsgi.input_terminated'] === true) return Infinity;
+  const header = environ.CONTENT_LENGTH;
+  if (header === undefined) return 0;
+  const length = Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : 0;
+}
+
 /** Builds environ for a request a host (or our own server) hands over, with its body as `wsgi.input`. */
 export function hostEnviron(req: IncomingMessage, res: ServerResponse, options: HostRequestOptions): Environ {
-  const limit = declaredBodyLength(req);
+  // The body's length comes from the headers environ has just read from `req.rawHeaders`, so
+  // `req.headers` (which Node builds lazily, a second time) is never needed on this path.
+  const environ = buildEnviron(req, {
+    input: NO_INPUT_YET,
+    errors: options.errors,
+    fileWrapper,
+    multiprocess: options.multiprocess,
+    extra: options.extra,
+  });
+  const limit = bodyLengthOf(environ);
   const recovered = options.body === undefined ? null : recoverInput(req, options.body, limit);
   const input: BaseInput = recovered === null ? new StreamInput(req, limit) : recovered.input;
+  environ['wsgi.input'] = input;
   const state = res as ContinueState;
   if (state._expect_continue === true && state._sent100 !== true && limit !== 0) {
     // SPEC §3: 100 Continue goes out on the first read, and never after the final head.
@@ -54,16 +76,9 @@ export function hostEnviron(req: IncomingMessage, res: ServerResponse, options: 
       if (!res.headersSent && state._sent100 !== true) res.writeContinue();
     };
   }
-  const fullTarget = options.fullTarget ?? req.url ?? '/';
-  const environ = buildEnviron(req, {
-    input,
-    errors: options.errors,
-    fileWrapper,
-    multiprocess: options.multiprocess,
-    extra: options.extra,
-  });
-  environ.REQUEST_URI = fullTarget;
-  if (options.innerTarget !== undefined && options.innerTarget !== fullTarget) {
+  const fullTarget = options.fullTarget;
+  if (fullTarget !== undefined) environ.REQUEST_URI = fullTarget;
+  if (options.innerTarget !== undefined && fullTarget !== undefined && options.innerTarget !== fullTarget) {
     const split = splitMount(fullTarget, options.innerTarget);
     environ.SCRIPT_NAME = split.scriptName;
     environ.PATH_INFO = split.pathInfo;

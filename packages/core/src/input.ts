@@ -212,13 +212,18 @@ export class StreamInput extends BaseInput {
   private failure: Error | null = null;
   private waiting: (() => void) | null = null;
   private listening = false;
+  private detached = false;
+  // Bound once the body is first read: a request whose body nobody reads allocates no listeners.
+  private onWake: (() => void) | null = null;
+  private onFail: ((err: Error) => void) | null = null;
 
   constructor(
     private readonly stream: Readable,
-    limit: number,
+    /** The body length the request declared: its Content-Length, Infinity when chunked, 0 for none. */
+    readonly declared: number,
   ) {
     super();
-    this.remaining = limit;
+    this.remaining = declared;
   }
 
   /** Bytes taken from the stream so far. */
@@ -232,34 +237,40 @@ export class StreamInput extends BaseInput {
    * stop the drain and stall the connection).
    */
   detach(): void {
-    this.failure ??= new InputError(
-      `wsgi.input: the response was sent before the body was read; the rest was discarded (${this.progress()})`,
-    );
+    this.detached = true;
     if (this.listening) {
       this.listening = false;
       const stream = this.stream;
-      stream.off('readable', this.wake);
-      stream.off('end', this.wake);
-      stream.off('close', this.wake);
-      stream.off('error', this.fail);
+      stream.off('readable', this.onWake!);
+      stream.off('end', this.onWake!);
+      stream.off('close', this.onWake!);
+      stream.off('error', this.onFail!);
     }
+    // Only a read that is waiting needs its error now; most requests detach with none.
+    if (this.waiting !== null) this.refuseDetached();
     this.wake();
   }
 
-  private readonly wake = (): void => {
+  private refuseDetached(): Error {
+    return (this.failure ??= new InputError(
+      `wsgi.input: the response was sent before the body was read; the rest was discarded (${this.progress()})`,
+    ));
+  }
+
+  private wake(): void {
     const resolve = this.waiting;
     if (resolve !== null) {
       this.waiting = null;
       resolve();
     }
-  };
+  }
 
-  private readonly fail = (err: Error): void => {
+  private fail(err: Error): void {
     this.failure ??= new InputError(`wsgi.input: the request body could not be read (${err.message}; ${this.progress()})`, {
       cause: err,
     });
     this.wake();
-  };
+  }
 
   // How far the body got, for error messages.
   private progress(): string {
@@ -269,15 +280,17 @@ export class StreamInput extends BaseInput {
   private listen(): void {
     this.listening = true;
     const stream = this.stream;
-    stream.on('readable', this.wake);
-    stream.on('end', this.wake);
-    stream.on('close', this.wake);
-    stream.on('error', this.fail);
+    const wake = (this.onWake ??= () => this.wake());
+    stream.on('readable', wake);
+    stream.on('end', wake);
+    stream.on('close', wake);
+    stream.on('error', (this.onFail ??= (err: Error) => this.fail(err)));
   }
 
   protected async pull(): Promise<Uint8Array | null> {
     if (this.remaining <= 0) return null;
     if (this.failure !== null) throw this.failure;
+    if (this.detached) throw this.refuseDetached();
     const stream = this.stream;
     if (!this.listening) this.listen();
     for (;;) {

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError, stderrErrors } from './errors.js';
 import { AppResponse, runApp } from './gateway.js';
-import { closeOnDisconnect, declaredBodyLength, DEFAULT_DRAIN_LIMIT, hostEnviron } from './host.js';
+import { closeOnDisconnect, DEFAULT_DRAIN_LIMIT, hostEnviron } from './host.js';
 import type { StreamInput } from './input.js';
 import { sendResponse } from './node-response.js';
 import { markAppListener, wrappedListener } from './round-trip.js';
@@ -98,7 +98,7 @@ function deliver(req: IncomingMessage, res: ServerResponse, response: AppRespons
 // SPEC §3: an unread body is drained up to a bound so the connection can be reused; past the bound
 // (or when its length is unknown) the connection closes after the response. Decided before the head.
 function settleKeepAlive(req: IncomingMessage, res: ServerResponse, input: StreamInput, drainLimit: number): boolean {
-  const bodyLength = declaredBodyLength(req);
+  const bodyLength = bodyLengthOf(input);
   if (bodyLength === 0 || req.complete) return true;
   if (bodyLength - (input.receivedBytes ?? 0) <= drainLimit) return true;
   res.shouldKeepAlive = false;
@@ -106,10 +106,16 @@ function settleKeepAlive(req: IncomingMessage, res: ServerResponse, input: Strea
 }
 
 function drainAfter(req: IncomingMessage, res: ServerResponse, input: StreamInput): void {
-  if (req.complete || res.destroyed) return;
+  // A request without a body has nothing to drain, though Node marks it complete only later.
+  if (bodyLengthOf(input) === 0 || req.complete || res.destroyed) return;
   // Node dumps a body nobody touched; one the app read in part would stall the connection.
   input.detach?.();
   req.resume();
+}
+
+// The declared length where the input is a live stream; a recovered body has nothing left to drain.
+function bodyLengthOf(input: StreamInput): number {
+  return typeof input.declared === 'number' ? input.declared : 0;
 }
 
 function fail(req: IncomingMessage, res: ServerResponse, environ: Environ, err: unknown, options: RunOnNodeOptions): void {

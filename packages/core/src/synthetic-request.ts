@@ -42,6 +42,21 @@ export class SyntheticSocket extends Duplex {
     callback();
   }
 
+  // The response's bytes are captured before they reach the socket, so writes here are discarded at
+  // once: no Writable buffering, no corking. A corked write still pending when the socket is
+  // destroyed at the end of the response would cost an ERR_STREAM_DESTROYED error per request.
+  override write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof chunk === 'string') this.bytesWritten += chunk.length;
+    else if (chunk instanceof Uint8Array) this.bytesWritten += chunk.byteLength;
+    if (typeof done === 'function') process.nextTick(done as () => void);
+    return true;
+  }
+
+  override cork(): void {}
+
+  override uncork(): void {}
+
   get readyState(): string {
     return this.destroyed ? 'closed' : 'open';
   }
