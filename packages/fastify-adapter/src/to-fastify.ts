@@ -9,11 +9,11 @@ import {
   hasAmbiguousEscape,
   hasHeader,
   hostEnviron,
-  LogErrors,
   ResponseReadable,
   runApp,
   type App,
   type Errors,
+  type HeaderTarget,
 } from '@node-wsgi/core';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -55,17 +55,19 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       const req = request.raw;
       if (strictPaths && hasAmbiguousEscape(req.url ?? '/')) return reply.callNotFound();
       const environ = hostEnviron(req, reply.raw, {
-        errors: fixedErrors ?? new LogErrors((message) => request.log.error(message.trimEnd())),
+        errors: fixedErrors ?? new RequestLogErrors(request),
         mountPrefix: prefix,
         body: { parsed: request.body, raw: (request as { rawBody?: unknown }).rawBody, host: 'Fastify' },
         extra: { 'fastify.request': request, 'fastify.reply': reply },
       });
       const pending = new AppResponse(environ);
       pending.fallthrough = fallthrough;
-      // [B7] a client that leaves before the head (or while queued behind a pipelined response) stops the body.
-      closeOnDisconnect(req, reply.raw, pending);
       // An error before the head goes to Fastify's error handler.
-      const response = await runApp(app, environ, pending);
+      const settled = runApp(app, environ, pending);
+      // [B7] a client that leaves before the head, or while the body streams (or waits behind a
+      // pipelined response), stops the body; a body already whole needs no watch.
+      if (!(settled instanceof AppResponse) || !settled.complete) closeOnDisconnect(req, reply.raw, pending);
+      const response = settled instanceof AppResponse ? settled : await settled;
       if (fallthrough && response.statusCode === 404) {
         response.close();
         return reply.callNotFound();
@@ -73,10 +75,9 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       guardKeepAlive(req, reply.raw, environ['wsgi.input']);
       reply.code(response.statusCode);
       reply.raw.statusMessage = response.reason;
-      applyHeaders(response.headers, {
-        set: (name, value) => void reply.header(name, value),
-        appendCookie: (value) => void reply.header('set-cookie', value),
-      });
+      headerReply = reply;
+      applyHeaders(response.headers, replyHeaders);
+      headerReply = null;
       if (response.lengthComputed) reply.header('content-length', String(response.contentLength));
       if (response.bodyless) {
         // SPEC §7: no stream for HEAD, 1xx, 204 and 304: Fastify would pump it into the void.
@@ -86,7 +87,7 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       if (response.complete && response.missingBytes === 0 && hasHeader(response.headers, 'content-type')) {
         const chunks = response.takeReady();
         response.close();
-        return reply.send(chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks));
+        return reply.send(chunks.length === 1 ? asBuffer(chunks[0]!) : Buffer.concat(chunks));
       }
       return reply.send(new ResponseReadable(response, reply.raw));
     }
@@ -95,4 +96,35 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
     instance.all('/*', handler);
     done();
   };
+}
+
+// applyHeaders runs synchronously, so one target serves every request: no closures per request.
+let headerReply: FastifyReply | null = null;
+const replyHeaders: HeaderTarget = {
+  set: (name, value) => void headerReply!.header(name, value),
+  appendCookie: (value) => void headerReply!.header('set-cookie', value),
+};
+
+/** `wsgi.errors` for one request: its logger, at error level. */
+class RequestLogErrors implements Errors {
+  constructor(private readonly request: FastifyRequest) {}
+
+  write(s: string): void {
+    try {
+      this.request.log.error(typeof s === 'string' ? s.trimEnd() : String(s));
+    } catch {
+      // wsgi.errors accepts anything and never throws (PEP 3333).
+    }
+  }
+
+  writelines(seq: Iterable<string>): void {
+    for (const s of seq) this.write(s);
+  }
+
+  flush(): void {}
+}
+
+// Fastify takes Buffers, not other Uint8Arrays; wrapping shares the memory, it does not copy.
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -13,6 +13,7 @@ import {
   stderrErrors,
   type App,
   type Errors,
+  type HeaderTarget,
 } from '@node-wsgi/core';
 import type { Context, Middleware, Next } from 'koa';
 
@@ -56,10 +57,12 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     });
     const pending = new AppResponse(environ);
     pending.fallthrough = fallthrough;
-    // [B7] a client that leaves before the head (or while queued behind a pipelined response) stops the body.
-    closeOnDisconnect(ctx.req, ctx.res, pending);
     // An error before the head is thrown into Koa's chain: upstream handlers or Koa's onerror answer.
-    const response = await runApp(app, environ, pending);
+    const settled = runApp(app, environ, pending);
+    // [B7] a client that leaves before the head, or while the body streams (or waits behind a
+    // pipelined response), stops the body; a body already whole needs no watch.
+    if (!(settled instanceof AppResponse) || !settled.complete) closeOnDisconnect(ctx.req, ctx.res, pending);
+    const response = settled instanceof AppResponse ? settled : await settled;
     if (fallthrough && response.statusCode === 404) {
       response.close();
       return next();
@@ -78,10 +81,9 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
       // Buffer into `Content-Length: 0`, where HEAD must keep the app's length.
       ctx.body = new ResponseReadable(response);
     }
-    applyHeaders(response.headers, {
-      set: (name, value) => ctx.set(name, value),
-      appendCookie: (value) => ctx.append('Set-Cookie', value),
-    });
+    headerContext = ctx;
+    applyHeaders(response.headers, contextHeaders);
+    headerContext = null;
     if (response.lengthComputed) ctx.length = response.contentLength;
     // [B8] no host default where the app gave none: Koa types a stream body as octet-stream (a type
     // the host itself set before is kept).
@@ -93,3 +95,10 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+// applyHeaders runs synchronously, so one target serves every request: no closures per request.
+let headerContext: Context | null = null;
+const contextHeaders: HeaderTarget = {
+  set: (name, value) => headerContext!.set(name, value),
+  appendCookie: (value) => headerContext!.append('Set-Cookie', value),
+};
