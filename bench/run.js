@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { chart, rowsFromMarkdown } from './chart.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -23,14 +24,14 @@ export const SETUPS = [
   { name: 'peer: @whatwg-node/server', script: 'whatwg-peer.js', baseline: 'raw node:http' },
   { name: 'Express', script: 'express.js' },
   { name: 'toExpress(app)', script: 'to-express.js', baseline: 'Express', target: 1.0 },
-  { name: 'fromExpress(app) on serve()', script: 'from-express.js', baseline: 'Express', target: 1.08 },
+  { name: 'fromExpress(app) on serve(), bridged', script: 'from-express.js', baseline: 'Express', target: 1.08 },
   { name: 'Fastify', script: 'fastify.js' },
   { name: 'toFastify(app)', script: 'to-fastify.js', baseline: 'Fastify', target: 1.15 },
-  { name: 'fromFastify(app) on serve()', script: 'from-fastify.js', baseline: 'Fastify' },
+  { name: 'fromFastify(app) on serve(), bridged', script: 'from-fastify.js', baseline: 'Fastify' },
   { name: 'peer: @whatwg-node/server in Fastify', script: 'whatwg-in-fastify-peer.js', baseline: 'Fastify' },
   { name: 'Koa', script: 'koa.js' },
   { name: 'toKoa(app)', script: 'to-koa.js', baseline: 'Koa', target: 1.15 },
-  { name: 'fromKoa(app) on serve()', script: 'from-koa.js', baseline: 'Koa' },
+  { name: 'fromKoa(app) on serve(), bridged', script: 'from-koa.js', baseline: 'Koa' },
   { name: 'peer: @whatwg-node/server in Koa', script: 'whatwg-in-koa-peer.js', baseline: 'Koa' },
   { name: 'peer: Express in Fastify (@fastify/express)', script: 'express-in-fastify-peer.js', baseline: 'Express' },
   { name: 'Express in Fastify (node-wsgi)', script: 'express-in-fastify.js', baseline: 'peer: Express in Fastify (@fastify/express)', target: 1.0 },
@@ -226,7 +227,16 @@ for (const setup of setups) {
     `| ${setup.name} | ${fmt(s.reqPerSec, 0)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.cpuPerReq)} | ${ratio} | ${fmt(s.downMiBs, 0)} | ${fmt(s.downCpuMs, 0)} | ${fmt(s.upMiBs, 0)} | ${fmt(s.upCpuMs, 0)} | ${fmt(s.peakRssMiB, 0)} | ${fmt(s.errors, 0)} |`,
   );
 }
+lines.push('', 'Ratios are server CPU per request against the baseline named, measured side by side in this run; a target (issue 6) is shown where one is set.', '');
+lines.push('| setup | ratio | target |', '| --- | ---: | ---: |');
+for (const setup of setups) {
+  if (!setup.baseline || !summary.has(setup.baseline)) continue;
+  const ratio = summary.get(setup.name).cpuPerReq / summary.get(setup.baseline).cpuPerReq;
+  lines.push(`| ${setup.name} vs ${setup.baseline} | ${fmt(ratio, 2)}× | ${setup.target ? `≤ ${setup.target}× ${ratio <= setup.target ? 'met' : 'missed'}` : ''} |`);
+}
+lines.push('', '![CPU per request, relative to each baseline](latest.svg)');
 const report = lines.join('\n') + '\n';
 console.log('\n' + report);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'latest.md'), report);
+writeFileSync(join(here, 'results', 'latest.svg'), chart(rowsFromMarkdown(report)));

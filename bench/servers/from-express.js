@@ -1,7 +1,7 @@
-// The Express app wrapped as a node-wsgi app, served by serve(): serve(fromExpress(app)).
+// Through the bridge: served by serve() behind a pass-through middleware (so not the round trip).
 import { serve } from '@node-wsgi/core';
 import { fromExpress } from '@node-wsgi/express';
 import { reportReady } from './report.js';
-import { expressApp } from './routes.js';
+import { expressApp, passThrough } from './routes.js';
 
-reportReady(await serve(fromExpress(await expressApp()), { port: 0, handleSignals: false }));
+reportReady(await serve(passThrough(fromExpress(await expressApp())), { port: 0, handleSignals: false }));

@@ -1,7 +1,7 @@
-// The Koa app wrapped as a node-wsgi app: serve(fromKoa(app)).
+// Through the bridge: served by serve() behind a pass-through middleware (so not the round trip).
 import { serve } from '@node-wsgi/core';
 import { fromKoa } from '@node-wsgi/koa';
 import { reportReady } from './report.js';
-import { koaApp } from './routes.js';
+import { koaApp, passThrough } from './routes.js';
 
-reportReady(await serve(fromKoa(await koaApp()), { port: 0, handleSignals: false }));
+reportReady(await serve(passThrough(fromKoa(await koaApp())), { port: 0, handleSignals: false }));

@@ -154,3 +154,12 @@ export async function fetchHandler(request) {
   }
   return new Response('Hello, World!', { headers: { 'Content-Type': 'text/plain' } });
 }
+
+/**
+ * A pass-through node-wsgi middleware. `serve(fromExpress(app))` alone is a round trip that hands
+ * Express the real request (no bridge at all); behind any middleware the synthetic request and
+ * response are used, which is what composing with node-wsgi middleware costs.
+ */
+export function passThrough(app) {
+  return (environ, startResponse) => app(environ, startResponse);
+}
