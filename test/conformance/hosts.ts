@@ -15,23 +15,11 @@ import Koa from 'koa';
 import legacyKoaBodyParser from 'koa-bodyparser';
 import mount from 'koa-mount';
 import { describe } from 'vitest';
+import { ErrorLog } from '../support/error-log.js';
 
 export const PREFIX = '/mnt';
 
-/** A `wsgi.errors` sink that keeps every line, so tests stay quiet and can look. */
-export class ErrorLog implements Errors {
-  readonly lines: string[] = [];
-  write(s: string): void {
-    this.lines.push(s);
-  }
-  writelines(seq: Iterable<string>): void {
-    for (const s of seq) this.write(s);
-  }
-  flush(): void {}
-  get text(): string {
-    return this.lines.join('');
-  }
-}
+export { ErrorLog } from '../support/error-log.js';
 
 export interface HostSetup {
   /** The adapter's `fallthrough` option; the host's next handler then answers `200 host next`. */

@@ -2,23 +2,11 @@
 // the synthetic request and response are used, not the round trip), and an `http.request` client
 // that keeps raw header lines and body bytes.
 import http from 'node:http';
-import type { App, Errors } from '@node-wsgi/core';
+import type { App } from '@node-wsgi/core';
 import { serveApp, throughMiddleware, type Listening } from '../differential/harness.js';
+import { ErrorLog as KeptErrors } from '../support/error-log.js';
 
-/** A `wsgi.errors` sink that keeps what it is given. */
-export class KeptErrors implements Errors {
-  readonly lines: string[] = [];
-  write(s: string): void {
-    this.lines.push(s);
-  }
-  writelines(seq: Iterable<string>): void {
-    for (const s of seq) this.write(s);
-  }
-  flush(): void {}
-  get text(): string {
-    return this.lines.join('');
-  }
-}
+export { ErrorLog as KeptErrors } from '../support/error-log.js';
 
 export interface Served extends Listening {
   url: string;

@@ -6,19 +6,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { serve } from '../../packages/core/src/index.js';
-import type { App, Environ, Errors, ServeOptions, StartResponse } from '../../packages/core/src/index.js';
+import type { App, Environ, ServeOptions, StartResponse } from '../../packages/core/src/index.js';
+import { ErrorLog as KeptErrors } from './error-log.js';
 
-/** A `wsgi.errors` sink that keeps what it was given, so tests stay quiet and can look. */
-export class KeptErrors implements Errors {
-  readonly lines: string[] = [];
-  write(s: string): void {
-    this.lines.push(s);
-  }
-  writelines(seq: Iterable<string>): void {
-    for (const s of seq) this.write(s);
-  }
-  flush(): void {}
-}
+export { ErrorLog as KeptErrors } from './error-log.js';
 
 export interface Served {
   server: http.Server;

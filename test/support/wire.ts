@@ -4,22 +4,10 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { serve, toNodeListener } from '../../packages/core/src/index.js';
-import type { App, Body, Chunk, Errors } from '../../packages/core/src/index.js';
+import type { App, Body, Chunk } from '../../packages/core/src/index.js';
+import { ErrorLog } from './error-log.js';
 
-/** A `wsgi.errors` sink that keeps every line, so tests can assert on logging and stay quiet. */
-export class ErrorLog implements Errors {
-  readonly lines: string[] = [];
-  write(s: string): void {
-    this.lines.push(s);
-  }
-  writelines(seq: Iterable<string>): void {
-    for (const s of seq) this.write(s);
-  }
-  flush(): void {}
-  get text(): string {
-    return this.lines.join('');
-  }
-}
+export { ErrorLog } from './error-log.js';
 
 export interface Served {
   server: http.Server;
