@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bodyParser as koaBodyParser } from '@koa/bodyparser';
-import { toNodeListener, type App, type Errors } from '@node-wsgi/core';
+import { toNodeListener, type App } from '@node-wsgi/core';
 import { toExpress } from '@node-wsgi/express';
 import { toFastify } from '@node-wsgi/fastify';
 import { toKoa } from '@node-wsgi/koa';
