@@ -213,7 +213,14 @@ export class StreamInput extends BaseInput {
   private waiting: (() => void) | null = null;
   private listening = false;
   private detached = false;
+  // Chunks as Node delivered them, not yet handed out: never concatenated, so never copied. The
+  // stream is paused while QUEUE_HIGH_WATER_MARK bytes wait here, so TCP backpressure holds.
+  private arrived: Uint8Array[] = [];
+  private arrivedHead = 0;
+  private arrivedBytes = 0;
+  private paused = false;
   // Bound once the body is first read: a request whose body nobody reads allocates no listeners.
+  private onData: ((chunk: Uint8Array | string) => void) | null = null;
   private onWake: (() => void) | null = null;
   private onFail: ((err: Error) => void) | null = null;
 
@@ -233,19 +240,21 @@ export class StreamInput extends BaseInput {
 
   /**
    * Gives the stream up, so the owner may resume it to drain what is left. A read still pending, or
-   * any later one, rejects: it must neither hang nor touch the stream (a `'readable'` listener would
-   * stop the drain and stall the connection).
+   * any later one, rejects: it must neither hang nor touch the stream again.
    */
   detach(): void {
     this.detached = true;
     if (this.listening) {
       this.listening = false;
       const stream = this.stream;
-      stream.off('readable', this.onWake!);
+      stream.off('data', this.onData!);
       stream.off('end', this.onWake!);
       stream.off('close', this.onWake!);
       stream.off('error', this.onFail!);
     }
+    this.arrived = [];
+    this.arrivedHead = 0;
+    this.arrivedBytes = 0;
     // Only a read that is waiting needs its error now; most requests detach with none.
     if (this.waiting !== null) this.refuseDetached();
     this.wake();
@@ -272,6 +281,17 @@ export class StreamInput extends BaseInput {
     this.wake();
   }
 
+  private receive(chunk: Uint8Array | string): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    this.arrived.push(bytes);
+    this.arrivedBytes += bytes.byteLength;
+    if (this.arrivedBytes >= QUEUE_HIGH_WATER_MARK && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    }
+    this.wake();
+  }
+
   // How far the body got, for error messages.
   private progress(): string {
     return `received ${this.received} bytes${Number.isFinite(this.remaining) ? `, ${this.remaining} more were declared` : ''}`;
@@ -281,10 +301,12 @@ export class StreamInput extends BaseInput {
     this.listening = true;
     const stream = this.stream;
     const wake = (this.onWake ??= () => this.wake());
-    stream.on('readable', wake);
     stream.on('end', wake);
     stream.on('close', wake);
     stream.on('error', (this.onFail ??= (err: Error) => this.fail(err)));
+    // A 'data' listener puts the stream in flowing mode: chunks arrive as Node reads them.
+    stream.on('data', (this.onData ??= (chunk: Uint8Array | string) => this.receive(chunk)));
+    if (stream.isPaused()) stream.resume();
   }
 
   protected async pull(): Promise<Uint8Array | null> {
@@ -295,8 +317,20 @@ export class StreamInput extends BaseInput {
     if (!this.listening) this.listen();
     for (;;) {
       if (this.failure !== null) throw this.failure;
-      const chunk = stream.read() as Uint8Array | null;
-      if (chunk !== null) return this.count(chunk);
+      if (this.arrivedHead < this.arrived.length) {
+        const chunk = this.arrived[this.arrivedHead]!;
+        this.arrived[this.arrivedHead++] = EMPTY;
+        if (this.arrivedHead === this.arrived.length) {
+          this.arrived.length = 0;
+          this.arrivedHead = 0;
+        }
+        this.arrivedBytes -= chunk.byteLength;
+        if (this.paused && this.arrivedBytes < QUEUE_HIGH_WATER_MARK) {
+          this.paused = false;
+          stream.resume();
+        }
+        return this.count(chunk);
+      }
       if (stream.readableEnded) return this.ended();
       if (stream.destroyed) {
         throw (this.failure = new InputError(`wsgi.input: the client disconnected before the body ended (${this.progress()})`));
@@ -326,6 +360,9 @@ export class StreamInput extends BaseInput {
     return null;
   }
 }
+
+/** Bytes of request body queued before the stream is paused (what one socket read delivers). */
+const QUEUE_HIGH_WATER_MARK = 64 * 1024;
 
 /** A body that is already in memory (a raw body kept by a host parser, or a test client's body). */
 export class BytesInput extends BaseInput {
