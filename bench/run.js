@@ -48,6 +48,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
     'no-stream': { type: 'boolean', default: false },
+    'memory-only': { type: 'boolean', default: false },
   },
 });
 const duration = Number(values.duration);
@@ -195,6 +196,35 @@ const median = (xs) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+// Peak RSS against body size: a fresh server per size, one download and one upload of that size.
+// Streaming must not grow with the body (issue 6): 64 MiB and 1 GiB should peak alike.
+const MEMORY_SETUPS = ['raw-http.js', 'serve.js', 'to-express.js', 'to-fastify.js', 'to-koa.js', 'from-express.js', 'express-in-fastify.js'];
+async function memoryRows() {
+  const rows = [];
+  for (const script of MEMORY_SETUPS) {
+    const setup = SETUPS.find((s) => s.script === script);
+    const peaks = [];
+    for (const mib of [64, 1024]) {
+      const { child, port } = await startServer(setup);
+      try {
+        await download(port, mib);
+        await upload(port, mib);
+        peaks.push((await stats(child)).peakRssKiB / 1024);
+      } finally {
+        await stopServer(child);
+      }
+    }
+    rows.push(`| ${setup.name} | ${peaks[0].toFixed(0)} | ${peaks[1].toFixed(0)} |`);
+    console.log(`memory: ${setup.name}: peak RSS ${peaks[0].toFixed(0)} MiB after 64 MiB, ${peaks[1].toFixed(0)} MiB after 1 GiB`);
+  }
+  return ['', '### Peak RSS against body size', '', 'A fresh server per size; one download and one upload of that size through it.', '', '| setup | 64 MiB: peak RSS MiB | 1 GiB: peak RSS MiB |', '| --- | ---: | ---: |', ...rows];
+}
+
+if (values['memory-only']) {
+  console.log((await memoryRows()).join('\n'));
+  process.exit(0);
+}
+
 const samples = new Map(setups.map((s) => [s.name, []]));
 for (let round = 1; round <= rounds; round++) {
   for (const setup of setups) {
@@ -235,6 +265,7 @@ for (const setup of setups) {
   lines.push(`| ${setup.name} vs ${setup.baseline} | ${fmt(ratio, 2)}× | ${setup.target ? `≤ ${setup.target}× ${ratio <= setup.target ? 'met' : 'missed'}` : ''} |`);
 }
 lines.push('', '![CPU per request, relative to each baseline](latest.svg)');
+if (!values['no-stream'] && !values.only) lines.push(...(await memoryRows()));
 const report = lines.join('\n') + '\n';
 console.log('\n' + report);
 mkdirSync(join(here, 'results'), { recursive: true });
