@@ -3,6 +3,7 @@
 // closed. Every wait is event-driven; the vitest timeout or `within()` bounds it.
 import http from 'node:http';
 import net from 'node:net';
+import { SocketRecorder } from '../support/socket-recorder.js';
 
 export interface HttpResult {
   status: number;
@@ -87,61 +88,12 @@ export function parseHead(data: Buffer, from = 0): RawHead | null {
 }
 
 /** A raw TCP client: writes bytes, keeps every byte received, knows when the peer closed. */
-export class RawSocket {
-  data = Buffer.alloc(0);
-  closed = false;
-  private waiters: Array<() => void> = [];
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-      this.wake();
-    });
-    // A reset from a server that aborted the response is what some cases expect.
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-  }
-
-  static connect(port: number): Promise<RawSocket> {
-    const socket = net.connect(port, '127.0.0.1');
+export class RawSocket extends SocketRecorder {
+  static async connect(port: number): Promise<RawSocket> {
+    const socket = await SocketRecorder.open(port);
     openSockets.add(socket);
     socket.once('close', () => openSockets.delete(socket));
-    return new Promise<RawSocket>((resolve, reject) => {
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(new RawSocket(socket));
-      });
-      socket.once('error', reject);
-    });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  write(bytes: string | Uint8Array): void {
-    this.socket.write(bytes);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  get text(): string {
-    return this.data.toString('latin1');
-  }
-
-  /** Resolves once `check()` holds; rejects if the peer closes first. */
-  async waitFor(check: () => boolean, what: string): Promise<void> {
-    while (!check()) {
-      if (this.closed) throw new Error(`the server closed the connection before ${what}; received ${JSON.stringify(this.text.slice(0, 500))}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
+    return new RawSocket(socket);
   }
 
   /** Waits for a complete response head at `from`. */
@@ -149,10 +101,6 @@ export class RawSocket {
     let head: RawHead | null = null;
     await this.waitFor(() => (head = parseHead(this.data, from)) !== null, 'a response head');
     return head!;
-  }
-
-  async waitForClose(): Promise<void> {
-    while (!this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 }
 

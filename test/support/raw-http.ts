@@ -3,11 +3,11 @@
 // interim `100 Continue` responses included. Waits are event-driven; only the test timeout bounds them.
 import type http from 'node:http';
 import net from 'node:net';
-import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { serve } from '../../packages/core/src/index.js';
 import type { App, Environ, ServeOptions, StartResponse } from '../../packages/core/src/index.js';
 import { ErrorLog as KeptErrors } from './error-log.js';
+import { SocketRecorder } from './socket-recorder.js';
 
 export { ErrorLog as KeptErrors } from './error-log.js';
 
@@ -66,72 +66,17 @@ export interface RawResponse {
 }
 
 /** A raw TCP (or TLS) client that keeps every byte it receives and knows when the peer closed. */
-export class RawClient {
-  data = Buffer.alloc(0);
-  closed = false;
-  error: Error | null = null;
+export class RawClient extends SocketRecorder {
   private offset = 0;
-  private waiters: Array<() => void> = [];
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(socket: net.Socket) {
+    super(socket);
     clients.add(this);
-    socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-      this.notify();
-    });
-    // EPIPE/ECONNRESET from a server that closed while we were still sending: expected in some tests.
-    socket.on('error', (err) => {
-      this.error = err;
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      clients.delete(this);
-      this.notify();
-    });
+    socket.once('close', () => clients.delete(this));
   }
 
-  static connect(port: number, options: { tls?: boolean } = {}): Promise<RawClient> {
-    const socket = options.tls
-      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : net.connect(port, '127.0.0.1');
-    return new Promise<RawClient>((resolve, reject) => {
-      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
-        socket.off('error', reject);
-        resolve(new RawClient(socket));
-      });
-      socket.once('error', reject);
-    });
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  write(bytes: string | Uint8Array): void {
-    this.socket.write(bytes);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  /** Everything received, as latin-1 text. */
-  get text(): string {
-    return this.data.toString('latin1');
-  }
-
-  /** Resolves once `check()` holds; rejects if the peer closes first. */
-  async waitFor(check: () => boolean, what: string): Promise<void> {
-    while (!check()) {
-      if (this.closed) throw new Error(`the server closed the connection before ${what}; received ${JSON.stringify(this.text)}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  async waitForClose(): Promise<void> {
-    while (!this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  static async connect(port: number, options: { tls?: boolean } = {}): Promise<RawClient> {
+    return new RawClient(await SocketRecorder.open(port, options));
   }
 
   /** Waits for the next complete final response (skipping interim 1xx ones) and consumes it. */

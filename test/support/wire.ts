@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, toNodeListener } from '../../packages/core/src/index.js';
 import type { App, Body, Chunk } from '../../packages/core/src/index.js';
 import { ErrorLog } from './error-log.js';
+import { SocketRecorder } from './socket-recorder.js';
 
 export { ErrorLog } from './error-log.js';
 
@@ -93,52 +94,20 @@ export interface ParsedResponse {
 }
 
 /** A raw TCP client: writes bytes, keeps every byte received, knows when the peer closed. */
-export class RawClient {
-  data = Buffer.alloc(0);
-  closed = false;
-  /** The socket error's code, if one came (`'ECONNRESET'` for a reset connection). */
-  error: string | undefined;
+export class RawClient extends SocketRecorder {
   /** Where the next `readResponse()` starts. */
   private offset = 0;
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.error = err.code ?? err.message;
-    });
-    socket.on('close', () => {
-      this.closed = true;
-    });
-  }
-
   static async connect(port: number): Promise<RawClient> {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = await SocketRecorder.open(port);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
     return new RawClient(socket);
-  }
-
-  write(text: string | Buffer): void {
-    this.socket.write(text);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
   }
 
   /** The bytes received after what earlier responses consumed. */
   get rest(): Buffer {
     return this.data.subarray(this.offset);
-  }
-
-  async waitForClose(): Promise<void> {
-    await until(() => this.closed, 'the server to close the connection');
   }
 
   /**
