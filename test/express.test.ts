@@ -11,23 +11,14 @@ import cookieParser from 'cookie-parser';
 import express from 'express';
 import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, deferred, rawRequest, RawSocket, request, within } from './conformance/client.js';
+import { closeClients, closeServers, deferred, rawRequest, RawSocket, request, within } from './conformance/client.js';
 import { ErrorLog } from './conformance/hosts.js';
 
 const servers = new Set<http.Server>();
 
 afterEach(async () => {
   closeClients();
-  await Promise.all(
-    [...servers].map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
-  servers.clear();
+  await closeServers(servers);
 });
 
 async function listen(host: express.Express): Promise<{ url: string; port: number }> {

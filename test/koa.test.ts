@@ -10,23 +10,14 @@ import legacyBodyParser from 'koa-bodyparser';
 import mount from 'koa-mount';
 import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, deferred, request, within } from './conformance/client.js';
+import { closeClients, closeServers, deferred, request, within } from './conformance/client.js';
 import { ErrorLog } from './conformance/hosts.js';
 
 const servers = new Set<http.Server>();
 
 afterEach(async () => {
   closeClients();
-  await Promise.all(
-    [...servers].map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
-  servers.clear();
+  await closeServers(servers);
 });
 
 function koa(): Koa {

@@ -138,3 +138,17 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): 
   };
   return handle;
 }
+
+/** Closes every server in `servers`, its open connections included, and empties the set. */
+export async function closeServers(servers: Set<http.Server>): Promise<void> {
+  await Promise.all(
+    [...servers].map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+  servers.clear();
+}
