@@ -4,23 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runApp } from './gateway.js';
 import { BytesInput } from './input.js';
 import { toNodeListener } from './node.js';
-import type { App, Body, Chunk, Environ, Errors, StartResponse, Write } from './types.js';
+import type { App, Body, Chunk, Environ, StartResponse, Write } from './types.js';
 import { validate, WsgiValidationError } from './validate.js';
-
-/** A `wsgi.errors` sink that keeps every line. */
-class Log implements Errors {
-  readonly lines: string[] = [];
-  write(s: string): void {
-    this.lines.push(s);
-  }
-  writelines(seq: Iterable<string>): void {
-    for (const s of seq) this.write(s);
-  }
-  flush(): void {}
-  get text(): string {
-    return this.lines.join('');
-  }
-}
+import { ErrorLog as Log } from '../../../test/support/error-log.js';
 
 /** A well-formed environ, built by hand as a gateway would, with `extra` applied last. */
 function request(extra: Record<string, unknown> = {}, body: string | null = null): { environ: Environ; log: Log } {
