@@ -199,6 +199,25 @@ describe('toExpress(app) behind express.json()', () => {
   });
 });
 
+describe('toExpress(app) outside Express', () => {
+  it('serves a plain (req, res, next) caller that sets no originalUrl, as connect-style hosts do', async () => {
+    const middleware = toExpress(environProbe((environ) => [environ.SCRIPT_NAME, environ.PATH_INFO, environ.QUERY_STRING, environ.REQUEST_URI]), quiet);
+    const server = http.createServer((req, res) =>
+      middleware(req as express.Request, res as express.Response, () => {
+        res.statusCode = 404;
+        res.end('next');
+      }),
+    );
+    servers.add(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const res = await supertest(server).get('/a%20b?x=1');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(['', '/a b', 'x=1', '/a%20b?x=1']);
+    // strictPaths still guards the raw target it found.
+    expect((await supertest(server).get('/%61dmin')).text).toBe('next');
+  });
+});
+
 describe('toExpress(app) in a nested router', () => {
   it("SCRIPT_NAME is the whole mount path, the router's prefix and the app's", async () => {
     const host = express();

@@ -96,6 +96,45 @@ describe('wsgi.input over HTTP', () => {
     expect(JSON.parse((await client.readResponse()).body.toString())).toEqual(['one', 'two']);
   });
 
+  it('§3: an app that stops reading holds the upload back (TCP backpressure), then gets every byte', async () => {
+    const gate = deferred<void>();
+    const reading = deferred<void>();
+    const app: App = async (environ, startResponse) => {
+      const input = environ['wsgi.input'];
+      let bytes = (await input.read(1)).byteLength;
+      reading.resolve();
+      await gate.promise;
+      for await (const chunk of input) bytes += chunk.byteLength;
+      return ok(startResponse, String(bytes));
+    };
+    const { port } = await serveApp(app);
+    const total = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    let written = 0;
+    const answer = new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'Content-Length': total } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      const pump = (): void => {
+        while (written < total) {
+          written += chunk.byteLength;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    await reading.promise;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // What the kernel's socket buffers and the input's small queue hold, far from the whole body.
+    expect(written).toBeLessThan(24 * 1024 * 1024);
+    gate.resolve();
+    expect(await answer).toBe(String(total));
+  });
+
   it('§3: readline() and readlines() split a body sent in pieces', async () => {
     const app: App = async (environ, startResponse) => {
       const input = environ['wsgi.input'];

@@ -212,6 +212,71 @@ describe('wsgi.input [Symbol.asyncIterator]()', () => {
   });
 });
 
+describe('wsgi.input iteration protocol', () => {
+  it('§3: two next() calls made at once get the chunks in order', async () => {
+    const { input, feed, end } = streamed();
+    const iterator = input[Symbol.asyncIterator]();
+    const first = iterator.next();
+    const second = iterator.next();
+    feed('one');
+    await settle();
+    feed('two');
+    end();
+    const results = await Promise.all([first, second, iterator.next()]);
+    expect(results.map((r) => (r.done ? 'done' : text(r.value)))).toEqual(['one', 'two', 'done']);
+  });
+
+  it('§3: after return() (a loop that breaks) the iteration is over, and read() gets the rest', async () => {
+    const input = new BytesInput(bytes('abc'));
+    const iterator = input[Symbol.asyncIterator]();
+    expect(await iterator.return!()).toEqual({ value: undefined, done: true });
+    expect((await iterator.next()).done).toBe(true);
+    expect(text(await input.read())).toBe('abc');
+  });
+
+  it('§3: an iteration that failed is over: the next next() resolves done, as a generator that threw', async () => {
+    const { input, feed, stream } = streamed(100);
+    const iterator = input[Symbol.asyncIterator]();
+    feed('abc');
+    expect(text((await iterator.next()).value as Uint8Array)).toBe('abc');
+    stream.destroy();
+    await expect(iterator.next()).rejects.toBeInstanceOf(InputError);
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('§3: a body that has arrived whole is handed out chunk by chunk as it came, none copied', async () => {
+    const { input, stream, end } = streamed();
+    const sent = [Buffer.from('first'), Buffer.from('second')];
+    for (const b of sent) stream.write(b);
+    end();
+    await settle();
+    const seen: Uint8Array[] = [];
+    for await (const chunk of input) seen.push(chunk);
+    expect(seen.map(text)).toEqual(['first', 'second']);
+    expect(seen[0]!.buffer).toBe(sent[0]!.buffer);
+  });
+});
+
+describe('StreamInput backpressure', () => {
+  it('§3: a reader that stops pauses the stream once a bounded queue is full, and resumes it when it reads', async () => {
+    const { input, stream } = streamed();
+    const chunk = Buffer.alloc(16 * 1024, 1);
+    expect((await (async () => (stream.write(chunk), input.read(1)))()).byteLength).toBe(1);
+    let accepted = 0;
+    for (let i = 0; i < 200 && stream.write(chunk); i++) {
+      accepted++;
+      await settle();
+    }
+    // The PassThrough refused more: the input stopped taking chunks long before 200 of them.
+    expect(accepted).toBeLessThan(40);
+    expect(stream.isPaused()).toBe(true);
+    const drained = new Promise((resolve) => stream.once('drain', resolve));
+    const rest = input.read(64 * 1024);
+    expect((await rest).byteLength).toBe(64 * 1024);
+    await drained;
+  });
+});
+
 describe('StreamInput(stream, limit)', () => {
   it('§3: never yields past the limit (CONTENT_LENGTH), even when the stream has more', async () => {
     const { input, feed } = streamed(6);

@@ -63,7 +63,11 @@ export abstract class BaseInput implements Input {
   // Pulls one chunk into `pending`; false at the end.
   private async fill(): Promise<boolean> {
     if (this.done) return false;
-    const chunk = await this.pull();
+    return this.accept(await this.pull());
+  }
+
+  // Keeps what a pull gave; false at the end.
+  private accept(chunk: Uint8Array | null): boolean {
     if (chunk === null) {
       this.done = true;
       return false;
@@ -172,17 +176,38 @@ export abstract class BaseInput implements Input {
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
     if (!this.started) this.begin();
-    for (;;) {
-      // The lock is held while a chunk is fetched, never across a yield: the loop body may read too.
-      const chunk = await this.nextChunk();
-      if (chunk === null) return;
-      yield chunk;
-    }
+    return new InputIterator(this);
   }
 
-  // The next buffered or arriving chunk for iteration, or null at the end.
+  /**
+   * The next chunk for iteration. A chunk already buffered, or one the source has ready, is handed
+   * out without a promise chain (one settled promise per chunk: what `for await` costs anyway).
+   * @internal
+   */
+  nextResult(iteration: { finished: boolean }): Promise<IteratorResult<Uint8Array>> {
+    if (this.busy) return this.nextChunk().then(resultOf, failing(iteration));
+    if (this.buffered > 0) return Promise.resolve({ value: this.take(this.pending[this.head]!.byteLength), done: false });
+    if (this.done) return Promise.resolve(DONE);
+    let pulled: Promise<Uint8Array | null> | Uint8Array | null;
+    try {
+      pulled = this.pull();
+    } catch (err) {
+      iteration.finished = true;
+      return Promise.reject(err);
+    }
+    if (!(pulled instanceof Promise)) {
+      if (!this.accept(pulled)) return Promise.resolve(DONE);
+      if (this.buffered > 0) return Promise.resolve({ value: this.take(this.pending[this.head]!.byteLength), done: false });
+      return this.nextChunk().then(resultOf, failing(iteration));
+    }
+    this.busy = true;
+    return this.nextChunkAfter(pulled).then(resultOf, failing(iteration));
+  }
+
+  // The next buffered or arriving chunk for iteration, or null at the end. The lock is held while a
+  // chunk is fetched, never across a yield: the loop body may read too.
   private async nextChunk(): Promise<Uint8Array | null> {
     const wait = this.lock();
     if (wait !== undefined) await wait;
@@ -192,6 +217,52 @@ export abstract class BaseInput implements Input {
     } finally {
       this.unlock();
     }
+  }
+
+  // nextChunk() for a pull already started under the lock.
+  private async nextChunkAfter(pulled: Promise<Uint8Array | null>): Promise<Uint8Array | null> {
+    try {
+      if (!this.accept(await pulled)) return null;
+      while (this.buffered === 0) if (!(await this.fill())) return null;
+      return this.take(this.pending[this.head]!.byteLength);
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+// As a generator that threw, an iteration that failed is over.
+function failing(iteration: { finished: boolean }): (err: unknown) => never {
+  return (err) => {
+    iteration.finished = true;
+    throw err;
+  };
+}
+
+function resultOf(chunk: Uint8Array | null): IteratorResult<Uint8Array> {
+  return chunk === null ? DONE : { value: chunk, done: false };
+}
+
+/** Iteration over an input: what an async generator would be, without a generator per chunk. */
+class InputIterator implements AsyncIterableIterator<Uint8Array> {
+  finished = false;
+
+  constructor(private readonly input: BaseInput) {}
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.finished) return Promise.resolve(DONE);
+    return this.input.nextResult(this);
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.finished = true;
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 }
 
@@ -309,34 +380,46 @@ export class StreamInput extends BaseInput {
     if (stream.isPaused()) stream.resume();
   }
 
-  protected async pull(): Promise<Uint8Array | null> {
+  // A chunk at once when one has arrived (no promise), else one when it arrives.
+  protected pull(): Promise<Uint8Array | null> | Uint8Array | null {
+    const ready = this.ready();
+    return ready === undefined ? this.arrival() : ready;
+  }
+
+  private async arrival(): Promise<Uint8Array | null> {
+    for (;;) {
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+      const ready = this.ready();
+      if (ready !== undefined) return ready;
+    }
+  }
+
+  // The next chunk, null at the end, or undefined while nothing has arrived; throws what failed.
+  private ready(): Uint8Array | null | undefined {
     if (this.remaining <= 0) return null;
     if (this.failure !== null) throw this.failure;
     if (this.detached) throw this.refuseDetached();
     const stream = this.stream;
     if (!this.listening) this.listen();
-    for (;;) {
-      if (this.failure !== null) throw this.failure;
-      if (this.arrivedHead < this.arrived.length) {
-        const chunk = this.arrived[this.arrivedHead]!;
-        this.arrived[this.arrivedHead++] = EMPTY;
-        if (this.arrivedHead === this.arrived.length) {
-          this.arrived.length = 0;
-          this.arrivedHead = 0;
-        }
-        this.arrivedBytes -= chunk.byteLength;
-        if (this.paused && this.arrivedBytes < QUEUE_HIGH_WATER_MARK) {
-          this.paused = false;
-          stream.resume();
-        }
-        return this.count(chunk);
+    if (this.arrivedHead < this.arrived.length) {
+      const chunk = this.arrived[this.arrivedHead]!;
+      this.arrived[this.arrivedHead++] = EMPTY;
+      if (this.arrivedHead === this.arrived.length) {
+        this.arrived.length = 0;
+        this.arrivedHead = 0;
       }
-      if (stream.readableEnded) return this.ended();
-      if (stream.destroyed) {
-        throw (this.failure = new InputError(`wsgi.input: the client disconnected before the body ended (${this.progress()})`));
+      this.arrivedBytes -= chunk.byteLength;
+      if (this.paused && this.arrivedBytes < QUEUE_HIGH_WATER_MARK) {
+        this.paused = false;
+        stream.resume();
       }
-      await new Promise<void>((resolve) => (this.waiting = resolve));
+      return this.count(chunk);
     }
+    if (stream.readableEnded) return this.ended();
+    if (stream.destroyed) {
+      throw (this.failure = new InputError(`wsgi.input: the client disconnected before the body ended (${this.progress()})`));
+    }
+    return undefined;
   }
 
   private count(chunk: Uint8Array): Uint8Array {
@@ -361,8 +444,11 @@ export class StreamInput extends BaseInput {
   }
 }
 
-/** Bytes of request body queued before the stream is paused (what one socket read delivers). */
-const QUEUE_HIGH_WATER_MARK = 64 * 1024;
+/**
+ * Bytes of request body queued before the stream is paused: a few socket reads (64 KiB each), so a
+ * reader that keeps up never pauses and resumes the stream once per chunk.
+ */
+const QUEUE_HIGH_WATER_MARK = 256 * 1024;
 
 /** A body that is already in memory (a raw body kept by a host parser, or a test client's body). */
 export class BytesInput extends BaseInput {

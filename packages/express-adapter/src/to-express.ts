@@ -32,13 +32,16 @@ export function toExpress(app: App, options: ToExpressOptions = {}): RequestHand
   const errors = options.errors ?? stderrErrors;
 
   return function nodeWsgiExpress(req: Request, res: Response, next: NextFunction): void {
-    if (strictPaths && hasAmbiguousEscape(req.originalUrl)) {
+    // Outside Express (a bare `(req, res, next)` caller, connect before its first `use`) there is
+    // no `originalUrl`: the target is `req.url` as Node parsed it.
+    const fullTarget = req.originalUrl ?? req.url;
+    if (strictPaths && hasAmbiguousEscape(fullTarget)) {
       next();
       return;
     }
     const environ = hostEnviron(req, res, {
       errors,
-      fullTarget: req.originalUrl,
+      fullTarget,
       innerTarget: req.url,
       body: { parsed: req.body, raw: (req as { rawBody?: unknown }).rawBody, host: 'Express' },
       extra: { 'express.request': req, 'express.response': res },
