@@ -412,6 +412,50 @@ describe('fromNodeListener(listener) request', () => {
   });
 });
 
+describe('fromNodeListener(listener) request headers', () => {
+  const showHeaders: Listener = (req, res) => {
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ raw: req.rawHeaders, headers: req.headers }));
+  };
+
+  /** Sends `lines` as raw header lines, so case, order and repeats are the test's own. */
+  async function sendThrough(app: App, lines: string[]): Promise<{ raw: string[]; headers: Record<string, string> }> {
+    const { url } = await serveWrapped(app);
+    const { port } = new URL(url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.write(`GET /h HTTP/1.1\r\nHost: h.example\r\n${lines.map((l) => l + '\r\n').join('')}Connection: close\r\n\r\n`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    return JSON.parse(parseWire(Buffer.concat(chunks), false).body.toString());
+  }
+
+  it('passes the lines as sent when nothing changed them, names with "_" included', async () => {
+    const seen = await sendThrough(fromNodeListener(showHeaders), ['accept: */*', 'X_Legacy: 1', 'User-Agent: probe']);
+    expect(seen.raw).toEqual(['Host', 'h.example', 'accept', '*/*', 'X_Legacy', '1', 'User-Agent', 'probe', 'Connection', 'close']);
+    expect(seen.headers).toMatchObject({ accept: '*/*', x_legacy: '1', 'user-agent': 'probe' });
+  });
+
+  it('passes repeated lines apart, as sent, when nothing changed them', async () => {
+    const seen = await sendThrough(fromNodeListener(showHeaders), ['X-Trace: a', 'x-trace: b', 'X_Legacy: 1', 'Cookie: a=1', 'Cookie: b=2']);
+    expect(seen.raw).toEqual(['Host', 'h.example', 'X-Trace', 'a', 'x-trace', 'b', 'X_Legacy', '1', 'Cookie', 'a=1', 'Cookie', 'b=2', 'Connection', 'close']);
+    expect(seen.headers['x-trace']).toBe('a, b');
+    expect(seen.headers.cookie).toBe('a=1; b=2');
+  });
+
+  it('shows what a middleware added, changed or removed in environ, and keeps the lines it left alone', async () => {
+    const inner = fromNodeListener(showHeaders);
+    const rewrite: App = (environ, startResponse) =>
+      inner(
+        (({ HTTP_X_DROP: _dropped, ...rest }) => ({ ...rest, HTTP_X_NEW: 'added', HTTP_ACCEPT: 'text/plain' }))(environ),
+        startResponse,
+      );
+    const seen = await sendThrough(rewrite, ['Accept: */*', 'X-Drop: gone', 'X-Keep: kept']);
+    expect(seen.headers).toMatchObject({ host: 'h.example', accept: 'text/plain', 'x-new': 'added', 'x-keep': 'kept' });
+    expect(seen.headers['x-drop']).toBeUndefined();
+    expect(seen.raw).toContain('X-Keep');
+  });
+});
+
 describe('fromNodeListener(toNodeListener(app))', () => {
   it('is the app itself, and toNodeListener(fromNodeListener(listener)) the listener itself', () => {
     const app: App = (_environ, startResponse) => {

@@ -12,7 +12,6 @@ export const RESPONSE_HIGH_WATER_MARK = 16 * 1024;
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 const kBridge = Symbol('node-wsgi.bridge');
-const CONTENT_LENGTH_LINE = /\r\ncontent-length:/i;
 const EMPTY = new Uint8Array(0);
 type BridgedResponse = ServerResponse & { [kBridge]: ResponseBridge; _header: string | null; _hasBody: boolean };
 
@@ -141,27 +140,35 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
   // Status and headers exactly as Node would have sent them natively, read from the head Node
   // built: it holds what `writeHead(status, headers)` passed and what Node computed (Content-Length
   // for `end(data)`, Date). Hop-by-hop lines are framing of a connection that does not exist here.
-  private sendHead(): void {
+  // True when Node framed the body by a Content-Length.
+  private sendHead(): boolean {
     const head = this.res._header ?? '';
-    const lines = head.split('\r\n');
-    const statusLine = lines[0] ?? '';
     const code = this.res.statusCode;
-    const firstSpace = statusLine.indexOf(' ');
-    const secondSpace = statusLine.indexOf(' ', firstSpace + 1);
-    let reason = secondSpace === -1 ? '' : statusLine.slice(secondSpace + 1);
+    let lineEnd = head.indexOf('\r\n');
+    if (lineEnd === -1) lineEnd = head.length;
+    // `HTTP/1.1 200 OK`: the reason is everything after the second space.
+    const firstSpace = head.indexOf(' ');
+    const secondSpace = firstSpace === -1 ? -1 : head.indexOf(' ', firstSpace + 1);
+    let reason = secondSpace === -1 || secondSpace > lineEnd ? '' : head.slice(secondSpace + 1, lineEnd);
     if (reason === '') reason = STATUS_CODES[code] ?? 'Unknown';
     const headers: Array<[string, string]> = [];
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line === '') continue;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon);
-      if (isHopByHop(name)) continue;
-      headers.push([name, line.slice(colon + 1).trim()]);
+    let framedByLength = false;
+    for (let start = lineEnd + 2; start < head.length; ) {
+      let end = head.indexOf('\r\n', start);
+      if (end === -1) end = head.length;
+      const colon = head.indexOf(':', start);
+      if (colon > start && colon < end) {
+        const name = head.slice(start, colon);
+        if (!isHopByHop(name)) {
+          headers.push([name, head.slice(colon + 1, end).trim()]);
+          if (name.length === 14 && name.toLowerCase() === 'content-length') framedByLength = true;
+        }
+      }
+      start = end + 2;
     }
     this.started = true;
     this.startResponse(`${code} ${reason}`, headers);
+    return framedByLength;
   }
 
   async next(): Promise<IteratorResult<Uint8Array>> {
@@ -209,9 +216,8 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
    */
   takeWhole(): (Uint8Array[] & { close(): void }) | null {
     if (!this.headReady || !this.finished || this.started || this.isClosed || this.req.method === 'HEAD') return null;
-    const head = this.res._header;
-    if (head === null || !CONTENT_LENGTH_LINE.test(head)) return null;
-    this.sendHead();
+    // Without a Content-Length Node would have sent it chunked: the bridge streams it, head given.
+    if (!this.sendHead()) return null;
     const chunks = this.queue;
     this.queue = [];
     this.queuedBytes = 0;

@@ -97,6 +97,29 @@ function headerNameFor(key: string): string {
     .replace(/(^|_)([a-z])/g, (_m, sep: string, c: string) => (sep ? '-' : '') + c.toUpperCase());
 }
 
+// The common case, checked without building anything: environ holds exactly the headers of the
+// original lines, each sent once (a repeat is joined in environ, so it fails the comparison and takes
+// the general path). Then the lines come back as they are.
+function unchangedHeaders(environ: Environ, lines: readonly string[]): string[] | null {
+  let keys = 0;
+  for (let i = 0; i < lines.length; i += 2) {
+    const name = lines[i]!;
+    const key = cgiKeyFor(name);
+    if (key === null) {
+      if (name.includes('_')) continue;
+      return null;
+    }
+    if (environ[key] !== lines[i + 1]) return null;
+    keys++;
+  }
+  for (const key in environ) {
+    if (key.startsWith('HTTP_') || key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') {
+      if (--keys < 0) return null;
+    }
+  }
+  return keys === 0 ? lines.slice() : null;
+}
+
 /**
  * The raw header list for the synthetic request. Where environ came from a Node request and a
  * header is unchanged, its original lines come back as sent (case, repeats, names with `_`);
@@ -108,6 +131,8 @@ export function rebuildRawHeaders(environ: Environ): string[] {
   let kept: Set<string> | null = null;
   if (original !== undefined && Array.isArray(original.rawHeaders)) {
     const lines = original.rawHeaders;
+    const unchanged = unchangedHeaders(environ, lines);
+    if (unchanged !== null) return unchanged;
     // Join each key's original values as environ did, to see whether environ still says the same.
     const joined = new Map<string, string>();
     for (let i = 0; i < lines.length; i += 2) {
@@ -214,10 +239,16 @@ function readFromInput(this: IncomingMessage & { [kBody]: BodyState }): void {
 export function buildSyntheticRequest(environ: Environ, socket: SyntheticSocket): IncomingMessage {
   const req = new IncomingMessage(socket as never);
   const protocol = environ.SERVER_PROTOCOL;
-  const version = /^HTTP\/(\d+)(?:\.(\d+))?$/.exec(protocol ?? '');
-  req.httpVersionMajor = version === null ? 1 : Number(version[1]);
-  req.httpVersionMinor = version === null ? 1 : Number(version[2] ?? 0);
-  req.httpVersion = `${req.httpVersionMajor}.${req.httpVersionMinor}`;
+  if (protocol === 'HTTP/1.1' || protocol === 'HTTP/1.0') {
+    req.httpVersionMajor = 1;
+    req.httpVersionMinor = protocol === 'HTTP/1.1' ? 1 : 0;
+    req.httpVersion = protocol.slice(5);
+  } else {
+    const version = /^HTTP\/(\d+)(?:\.(\d+))?$/.exec(protocol ?? '');
+    req.httpVersionMajor = version === null ? 1 : Number(version[1]);
+    req.httpVersionMinor = version === null ? 1 : Number(version[2] ?? 0);
+    req.httpVersion = `${req.httpVersionMajor}.${req.httpVersionMinor}`;
+  }
   req.method = environ.REQUEST_METHOD;
   const [base, url] = targetUnderMount(environ);
   req.url = url;
