@@ -1,4 +1,5 @@
-// Through the bridge: served by serve() behind a pass-through middleware (so not the round trip).
+// fromExpress(app) behind a pass-through node-wsgi middleware, served by serve(): the synthetic
+// request and response are used (no round trip), which is what composing with middleware costs.
 import { serve } from '@node-wsgi/core';
 import { fromExpress } from '@node-wsgi/express';
 import { reportReady } from './report.js';

@@ -1,4 +1,5 @@
-// Through the bridge: served by serve() behind a pass-through middleware (so not the round trip).
+// Behind a pass-through node-wsgi middleware, served by serve(): the synthetic request and response
+// are used (no round trip), which is what composing with middleware costs.
 import Fastify from 'fastify';
 import { serve } from '@node-wsgi/core';
 import { fromFastify } from '@node-wsgi/fastify';
