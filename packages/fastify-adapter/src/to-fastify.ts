@@ -51,9 +51,14 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
     instance.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null, undefined));
     const prefix = instance.prefix;
 
-    async function handler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
+    // Not an async function: a body already in hand is replied to before the handler returns, with no
+    // promise for Fastify to wait on (an async handler costs a promise and a microtask per request).
+    function handler(request: FastifyRequest, reply: FastifyReply): Promise<void> | void {
       const req = request.raw;
-      if (strictPaths && hasAmbiguousEscape(req.url ?? '/')) return reply.callNotFound();
+      if (strictPaths && hasAmbiguousEscape(req.url ?? '/')) {
+        reply.callNotFound();
+        return;
+      }
       const environ = hostEnviron(req, reply.raw, {
         errors: fixedErrors ?? new RequestLogErrors(request),
         mountPrefix: prefix,
@@ -67,12 +72,23 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       // [B7] a client that leaves before the head, or while the body streams (or waits behind a
       // pipelined response), stops the body; a body already whole needs no watch.
       if (!(settled instanceof AppResponse) || !settled.complete) closeOnDisconnect(req, reply.raw, pending);
-      const response = settled instanceof AppResponse ? settled : await settled;
+      if (settled instanceof AppResponse) return respond(request, reply, settled);
+      // Resolving to `reply` (a thenable that settles when the response has finished) tells Fastify
+      // the reply is handled, as `return reply` does in an async handler.
+      return settled.then((response): FastifyReply => {
+        respond(request, reply, response);
+        return reply;
+      }) as Promise<unknown> as Promise<void>;
+    }
+
+    function respond(request: FastifyRequest, reply: FastifyReply, response: AppResponse): void {
+      const req = request.raw;
       if (fallthrough && response.statusCode === 404) {
         response.close();
-        return reply.callNotFound();
+        reply.callNotFound();
+        return;
       }
-      guardKeepAlive(req, reply.raw, environ['wsgi.input']);
+      guardKeepAlive(req, reply.raw, response.environ['wsgi.input']);
       reply.code(response.statusCode);
       reply.raw.statusMessage = response.reason;
       headerReply = reply;
@@ -81,15 +97,17 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       if (response.lengthComputed) reply.header('content-length', String(response.contentLength));
       if (response.bodyless) {
         // SPEC §7: no stream for HEAD, 1xx, 204 and 304: Fastify would pump it into the void.
-        return reply.send();
+        reply.send();
+        return;
       }
       // Fastify types a Buffer as octet-stream when the app gave no type [B8]; a stream it leaves alone.
       if (response.complete && response.missingBytes === 0 && hasHeader(response.headers, 'content-type')) {
         const chunks = response.takeReady();
         response.close();
-        return reply.send(chunks.length === 1 ? asBuffer(chunks[0]!) : Buffer.concat(chunks));
+        reply.send(chunks.length === 1 ? asBuffer(chunks[0]!) : Buffer.concat(chunks));
+        return;
       }
-      return reply.send(new ResponseReadable(response, reply.raw));
+      reply.send(new ResponseReadable(response, reply.raw));
     }
 
     instance.all('/', handler);
