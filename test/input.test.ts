@@ -32,6 +32,19 @@ const ok = (startResponse: StartResponse, body: string): string[] => {
   return [body];
 };
 
+/** An app that reads its whole body and reports how the read ended: the error, or one saying it resolved. */
+function readFailure(): { app: App; failure: ReturnType<typeof deferred<unknown>> } {
+  const failure = deferred<unknown>();
+  const app: App = async (environ, startResponse) => {
+    await environ['wsgi.input'].read().then(
+      () => failure.resolve(new Error('read() resolved')),
+      (err: unknown) => failure.resolve(err),
+    );
+    return ok(startResponse, 'unreachable');
+  };
+  return { app, failure };
+}
+
 describe('wsgi.input over HTTP', () => {
   it('§3: a Content-Length body is read exactly, in sized reads and then to the end', async () => {
     const app: App = async (environ, startResponse) => {
@@ -151,16 +164,7 @@ describe('wsgi.input over HTTP', () => {
   });
 
   it('§3: a client that declares 1000 bytes, sends 12 and disconnects makes read() reject with InputError', async () => {
-    const failure = deferred<unknown>();
-    const app: App = async (environ, startResponse) => {
-      try {
-        await environ['wsgi.input'].read();
-        failure.resolve(new Error('read() resolved'));
-      } catch (err) {
-        failure.resolve(err);
-      }
-      return ok(startResponse, 'unreachable');
-    };
+    const { app, failure } = readFailure();
     const { port } = await serveApp(app);
     const client = await RawClient.connect(port);
     client.write(head('POST', '/', ['Content-Length: 1000']) + 'twelve bytes');
@@ -172,16 +176,7 @@ describe('wsgi.input over HTTP', () => {
   });
 
   it('§3: a client that stalls mid-body is ended by the request timeout: read() rejects with InputError', async () => {
-    const failure = deferred<unknown>();
-    const app: App = async (environ, startResponse) => {
-      try {
-        await environ['wsgi.input'].read();
-        failure.resolve(new Error('read() resolved'));
-      } catch (err) {
-        failure.resolve(err);
-      }
-      return ok(startResponse, 'unreachable');
-    };
+    const { app, failure } = readFailure();
     const { port } = await serveApp(app, { requestTimeout: 1000, headersTimeout: 500 });
     const client = await RawClient.connect(port);
     client.write(head('POST', '/', ['Content-Length: 1000']) + 'twelve bytes');
@@ -190,14 +185,7 @@ describe('wsgi.input over HTTP', () => {
   });
 
   it('§3: a chunked body cut off by a disconnect makes read() reject with InputError', async () => {
-    const failure = deferred<unknown>();
-    const app: App = async (environ, startResponse) => {
-      await environ['wsgi.input'].read().then(
-        () => failure.resolve(new Error('read() resolved')),
-        (err: unknown) => failure.resolve(err),
-      );
-      return ok(startResponse, 'unreachable');
-    };
+    const { app, failure } = readFailure();
     const { port } = await serveApp(app);
     const client = await RawClient.connect(port);
     client.write(head('POST', '/', ['Transfer-Encoding: chunked']) + '5\r\nhel');

@@ -70,17 +70,18 @@ function watchedBody(produce: (n: number) => Chunk | null, options: { async?: bo
       finished.resolve();
     }
   }
+  // The same producer, a turn of the event loop before each pull; its `finally` is the sync one's.
   async function* asynchronous(): AsyncGenerator<Chunk> {
+    const inner = sync();
     try {
       for (;;) {
         await tick();
-        const chunk = produce(state.pulled);
-        if (chunk === null) return;
-        state.pulled++;
-        yield chunk;
+        const step = inner.next();
+        if (step.done === true) return;
+        yield step.value;
       }
     } finally {
-      finished.resolve();
+      inner.return(undefined);
     }
   }
   const body = Object.assign(options.async === false ? sync() : asynchronous(), {

@@ -298,6 +298,14 @@ describe("serve(mount({ '/admin': guard(admin) }, site)): the guard and the app 
   }
 });
 
+// The host's own guard on /admin, written the way each framework's users write it.
+const expressGuard: express.RequestHandler = (_req, res) => void res.status(403).type('text/plain').send(GUARD);
+const koaGuard: Koa.Middleware = (ctx) => {
+  ctx.status = 403;
+  ctx.type = 'text/plain';
+  ctx.body = GUARD;
+};
+
 // Each host guards /admin its own way and mounts the admin app at the same prefix; the public site is
 // a different app at the root. What the host's guard lets past, its prefix match also keeps from the
 // admin app, so the admin app is reached only through the guard.
@@ -306,7 +314,7 @@ const HOST_GUARDS: Array<{ name: string; start(): Promise<Listening> }> = [
     name: "express: use('/admin', guard), use('/admin', toExpress(admin)), use(toExpress(site))",
     async start() {
       const host = express();
-      host.use('/admin', (_req, res) => void res.status(403).type('text/plain').send(GUARD));
+      host.use('/admin', expressGuard);
       host.use('/admin', toExpress(adminApp));
       host.use(toExpress(publicSite));
       return listenNative(host);
@@ -316,11 +324,7 @@ const HOST_GUARDS: Array<{ name: string; start(): Promise<Listening> }> = [
     name: "koa: mount('/admin', guard), mount('/admin', toKoa(admin)), toKoa(site)",
     async start() {
       const host = new Koa();
-      host.use(koaMount('/admin', (ctx) => {
-        ctx.status = 403;
-        ctx.type = 'text/plain';
-        ctx.body = GUARD;
-      }));
+      host.use(koaMount('/admin', koaGuard));
       host.use(koaMount('/admin', toKoa(adminApp)));
       host.use(toKoa(publicSite));
       return listenNative(host.callback());
@@ -377,7 +381,7 @@ const ROOT_MOUNTS: Array<{ name: string; start(): Promise<Listening> }> = [
     name: "express: use('/admin', guard), use(toExpress(mount({ '/admin': admin }, site)))",
     async start() {
       const host = express();
-      host.use('/admin', (_req, res) => void res.status(403).type('text/plain').send(GUARD));
+      host.use('/admin', expressGuard);
       host.use(toExpress(mount({ '/admin': adminApp }, publicSite)));
       return listenNative(host);
     },
@@ -386,11 +390,7 @@ const ROOT_MOUNTS: Array<{ name: string; start(): Promise<Listening> }> = [
     name: "koa: mount('/admin', guard), toKoa(mount({ '/admin': admin }, site))",
     async start() {
       const host = new Koa();
-      host.use(koaMount('/admin', (ctx) => {
-        ctx.status = 403;
-        ctx.type = 'text/plain';
-        ctx.body = GUARD;
-      }));
+      host.use(koaMount('/admin', koaGuard));
       host.use(toKoa(mount({ '/admin': adminApp }, publicSite)));
       return listenNative(host.callback());
     },

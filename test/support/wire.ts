@@ -7,6 +7,7 @@ import { serve, toNodeListener } from '../../packages/core/src/index.js';
 import type { App, Body, Chunk } from '../../packages/core/src/index.js';
 import { ErrorLog } from './error-log.js';
 import { SocketRecorder } from './socket-recorder.js';
+import { expect } from 'vitest';
 
 export { ErrorLog } from './error-log.js';
 
@@ -196,6 +197,13 @@ export function parseResponse(data: Buffer, head: boolean, closed: boolean, part
 }
 
 /** A request for the raw client. */
+/** A chunked 200 the gateway aborted after its head [B6]: no terminating chunk, so never mistaken for whole. */
+export function expectChunkedCutShort(response: ParsedResponse): void {
+  expect(response.status).toBe(200);
+  expect(response.framing).toBe('chunked');
+  expect(response.terminated).toBe(false);
+}
+
 export function get(path = '/', extra = '', method = 'GET', version = '1.1'): string {
   return `${method} ${path} HTTP/${version}\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
 }
