@@ -1,10 +1,9 @@
-import type { Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { serve, serverUrl } from '../server.js';
+import { describe, expect, it } from 'vitest';
 import { testClient } from '../testing.js';
 import type { App, Body, Environ, StartResponse } from '../types.js';
 import { requestUri } from '../util.js';
 import { mount } from './mount.js';
+import { expectOptionError, servePerTest } from './support.test-support.js';
 
 interface Seen {
   app: string;
@@ -182,27 +181,18 @@ describe('mount(mapping, fallback) set-up', () => {
     ['the same prefix twice', () => mount({ '/a': ok, '/a/': ok }), /prefix "\/a" twice/],
     ['a value that is not an app', () => mount({ '/a': 'x' as never }), /app function for "\/a", got "x"/],
     ['a fallback that is not an app', () => mount({ '/a': ok }, {} as never), /fallback to be an app function, got 'object'/],
-  ])('throws a TypeError for %s', (_what, call, message) => {
-    expect(call).toThrow(TypeError);
-    expect(call).toThrow(/^@node-wsgi\/core: mount /);
-    expect(call).toThrow(message);
-  });
+  ])('throws a TypeError for %s', expectOptionError('mount'));
 });
 
 describe('mount(mapping) on the wire', () => {
-  let server: Server | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-    server = undefined;
-  });
+  const serveApp = servePerTest();
 
   it('dispatches a percent-encoded prefix through the reference server', async () => {
-    server = await serve(mount({ '/app': echo('app') }), { port: 0, host: '127.0.0.1', handleSignals: false });
-    const res = await fetch(`${serverUrl(server)}/%61pp/x`);
+    const base = await serveApp(mount({ '/app': echo('app') }));
+    const res = await fetch(`${base}/%61pp/x`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ app: 'app', script: '/app', path: '/x' });
-    const miss = await fetch(`${serverUrl(server)}/apple`);
+    const miss = await fetch(`${base}/apple`);
     expect(miss.status).toBe(404);
     expect(await miss.text()).toBe('Not Found');
   });

@@ -1,10 +1,9 @@
-import type { Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { serve, serverUrl } from '../server.js';
+import { describe, expect, it } from 'vitest';
 import { testClient, type TestHeaders, type TestRequestInit } from '../testing.js';
 import type { App, Body, Environ, StartResponse } from '../types.js';
 import { requestUri } from '../util.js';
 import { proxyFix, type ProxyFixOptions } from './proxy-fix.js';
+import { expectOptionError, servePerTest } from './support.test-support.js';
 
 const KEYS = ['REMOTE_ADDR', 'REMOTE_PORT', 'wsgi.url_scheme', 'HTTPS', 'HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT', 'SCRIPT_NAME', 'PATH_INFO'];
 
@@ -334,24 +333,15 @@ describe('proxyFix(app, options) set-up', () => {
     ['a boolean count', () => proxyFix(echo, { proto: true as never }), /option 'proto' .* got 'boolean'/],
     ['forwarded with an X-Forwarded-For count', () => proxyFix(echo, { forwarded: 1, for: 1 }), /set 'forwarded' or 'for', not both/],
     ['forwarded with an X-Forwarded-Host count', () => proxyFix(echo, { forwarded: 1, host: 2 }), /set 'forwarded' or 'host', not both/],
-  ])('throws a TypeError for %s', (_what, call, message) => {
-    expect(call).toThrow(TypeError);
-    expect(call).toThrow(/^@node-wsgi\/core: proxyFix /);
-    expect(call).toThrow(message);
-  });
+  ])('throws a TypeError for %s', expectOptionError('proxyFix'));
 });
 
 describe('proxyFix(app) on the wire', () => {
-  let server: Server | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-    server = undefined;
-  });
+  const serveApp = servePerTest();
 
   it('shows the app the client and URL the proxy saw, through the reference server', async () => {
-    server = await serve(proxyFix(echo, { for: 1, proto: 1, host: 1, prefix: 1 }), { port: 0, host: '127.0.0.1', handleSignals: false });
-    const res = await fetch(`${serverUrl(server)}/x`, {
+    const base = await serveApp(proxyFix(echo, { for: 1, proto: 1, host: 1, prefix: 1 }));
+    const res = await fetch(`${base}/x`, {
       headers: {
         'X-Forwarded-For': '6.6.6.6, 203.0.113.9',
         'X-Forwarded-Proto': 'https',

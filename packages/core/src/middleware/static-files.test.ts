@@ -1,14 +1,13 @@
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBody } from '../file-wrapper.js';
-import { serve, serverUrl } from '../server.js';
 import { testClient, type TestRequestInit, type TestResponse } from '../testing.js';
 import type { App, Body, Chunk, Environ, FileWrapper, StartResponse } from '../types.js';
 import { staticFiles, type StaticFilesOptions } from './static-files.js';
+import { expectOptionError, servePerTest } from './support.test-support.js';
 
 const HELLO = 'Hello, world!\n'; // 14 bytes
 const SECRET = 'SECRET-outside-the-folder';
@@ -524,24 +523,15 @@ describe('staticFiles(app, folders, options) set-up', () => {
     ['an index with a /', () => staticFiles(fallback, {}, { index: 'a/index.html' }), /index to be a file name or false, got "a\/index.html"/],
     ['an index of ..', () => staticFiles(fallback, {}, { index: '..' }), /index to be a file name or false/],
     ['a fallthrough that is not a boolean', () => staticFiles(fallback, {}, { fallthrough: 'yes' as never }), /fallthrough to be a boolean, got "yes"/],
-  ])('throws a TypeError for %s', (_what, call, message) => {
-    expect(call).toThrow(TypeError);
-    expect(call).toThrow(/^@node-wsgi\/core: staticFiles /);
-    expect(call).toThrow(message);
-  });
+  ])('throws a TypeError for %s', expectOptionError('staticFiles'));
 });
 
 describe('staticFiles(app, folders) on the wire', () => {
-  let server: Server | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-    server = undefined;
-  });
+  const serveApp = servePerTest();
 
   it('serves a real file, a Range of it and a 304 through the reference server', async () => {
-    server = await serve(staticFiles(fallback, { '/static': pub }), { port: 0, host: '127.0.0.1', handleSignals: false });
-    const url = `${serverUrl(server)}/static/big.bin`;
+    const base = await serveApp(staticFiles(fallback, { '/static': pub }));
+    const url = `${base}/static/big.bin`;
     const whole = await fetch(url);
     expect(whole.status).toBe(200);
     expect(Buffer.from(await whole.arrayBuffer()).equals(BIG)).toBe(true);
@@ -556,7 +546,7 @@ describe('staticFiles(app, folders) on the wire', () => {
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
 
-    const escape = await fetch(`${serverUrl(server)}/static/%2e%2e/outside.txt`);
+    const escape = await fetch(`${base}/static/%2e%2e/outside.txt`);
     expect(await escape.text()).toBe('fallback');
   });
 });
