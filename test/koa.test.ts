@@ -180,6 +180,28 @@ describe('toKoa(app) with upstream middleware', () => {
     expect((await request(url + '/legacy/untyped')).lines('content-type')).toEqual([]);
   });
 
+  it("keeps the app's Content-Length when upstream set a body first, streamed or whole", async () => {
+    const host = koa();
+    host.use(async (ctx, next) => {
+      ctx.body = 'a placeholder upstream set';
+      await next();
+    });
+    host.use(mount('/legacy', toKoa((environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain'], ['Content-Length', '11']]);
+      if (environ.PATH_INFO === '/whole') return ['from the app'];
+      return (async function* () {
+        yield 'from the ';
+        yield 'app';
+      })();
+    }, quiet)));
+    const url = await listen(host);
+    for (const path of ['/legacy/streamed', '/legacy/whole']) {
+      const response = await request(url + path);
+      expect([response.status, response.lines('content-length'), response.header('transfer-encoding'), response.body.toString()], path)
+        .toEqual([200, ['11'], undefined, 'from the ap']);
+    }
+  });
+
   it('throws an error before the headers into the chain, where upstream can catch it', async () => {
     const host = koa();
     host.use(async (ctx, next) => {

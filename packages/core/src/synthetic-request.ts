@@ -88,13 +88,20 @@ export class SyntheticSocket extends Duplex {
 }
 
 // CGI key → header name, for keys no raw header line backs: HTTP_X_FORWARDED_FOR → X-Forwarded-For.
+// Cached like cgiKeyFor: an environ that did not come from a Node request (a test client, a
+// middleware's added headers) takes this path for every header of every request. Bounded, so keys
+// a client invents cannot grow it.
+const headerNameCache = new Map<string, string>();
+const HEADER_NAME_CACHE_LIMIT = 2048;
+
 function headerNameFor(key: string): string {
-  if (key === 'CONTENT_TYPE') return 'Content-Type';
-  if (key === 'CONTENT_LENGTH') return 'Content-Length';
-  return key
-    .slice(5)
-    .toLowerCase()
-    .replace(/(^|_)([a-z])/g, (_m, sep: string, c: string) => (sep ? '-' : '') + c.toUpperCase());
+  let name = headerNameCache.get(key);
+  if (name !== undefined) return name;
+  if (key === 'CONTENT_TYPE') name = 'Content-Type';
+  else if (key === 'CONTENT_LENGTH') name = 'Content-Length';
+  else name = key.slice(5).toLowerCase().replace(/(^|_)([a-z])/g, (_m, sep: string, c: string) => (sep ? '-' : '') + c.toUpperCase());
+  if (headerNameCache.size < HEADER_NAME_CACHE_LIMIT) headerNameCache.set(key, name);
+  return name;
 }
 
 // The common case, checked without building anything: environ holds exactly the headers of the

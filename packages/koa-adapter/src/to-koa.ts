@@ -71,6 +71,11 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     ctx.status = response.statusCode;
     ctx.message = response.reason;
     const hostTyped = ctx.res.hasHeader('Content-Type');
+    // The app's headers go first: a body set after them finds the app's type and skips Koa's own
+    // 'bin' lookup, and a Buffer body gives Koa the length the head declares (the bytes are clamped to it).
+    headerContext = ctx;
+    applyHeaders(response.headers, contextHeaders);
+    headerContext = null;
     if (!response.bodyless && response.complete && response.missingBytes === 0) {
       // Every byte is in hand: one Buffer, which Koa sends with one write and its own length.
       const chunks = response.takeReady();
@@ -80,13 +85,9 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
       // A stream body even when there is none to send: Koa would turn `null` into a 204 and an empty
       // Buffer into `Content-Length: 0`, where HEAD must keep the app's length.
       ctx.body = new ResponseReadable(response);
+      // Koa drops the length when a stream replaces a body upstream set; a computed one is ours to add.
+      if (response.contentLength !== -1 && !ctx.res.hasHeader('Content-Length')) ctx.length = response.contentLength;
     }
-    headerContext = ctx;
-    applyHeaders(response.headers, contextHeaders);
-    headerContext = null;
-    if (response.lengthComputed) ctx.length = response.contentLength;
-    // [B8] no host default where the app gave none: Koa types a stream body as octet-stream (a type
-    // the host itself set before is kept).
     if (!hostTyped && !hasHeader(response.headers, 'content-type')) ctx.remove('Content-Type');
   };
 }
