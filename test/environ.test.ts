@@ -172,14 +172,20 @@ describe('environ: the connection', () => {
     expect(seen[0]!.HTTP_HOST).toBe('elsewhere.example:1234');
   });
 
-  it('§2: REMOTE_ADDR and REMOTE_PORT are the peer, as strings', async () => {
+  it('§2: REMOTE_ADDR and REMOTE_PORT are the peer, as strings, for each connection and each request on it', async () => {
     const seen: Environ[] = [];
     const { port } = await serveApp(recordingApp(seen));
-    const client = await RawClient.connect(port);
-    client.write(head('GET', '/'));
-    await client.readResponse();
-    expect(seen[0]!.REMOTE_ADDR).toBe('127.0.0.1');
-    expect(seen[0]!.REMOTE_PORT).toBe(String(client.socket.localPort));
+    const clients = [await RawClient.connect(port), await RawClient.connect(port)];
+    for (let round = 0; round < 2; round++) {
+      for (const client of clients) {
+        client.write(head('GET', '/'));
+        await client.readResponse();
+      }
+    }
+    const peers = clients.map((client) => String(client.socket.localPort));
+    expect(seen.map((environ) => [environ.REMOTE_ADDR, environ.REMOTE_PORT, environ.SERVER_PORT])).toEqual(
+      [...peers, ...peers].map((peer) => ['127.0.0.1', peer, String(port)]),
+    );
   });
 
   it('§2: over plain TCP, wsgi.url_scheme is "http" and HTTPS is absent', async () => {

@@ -122,12 +122,44 @@ export function addHeaders(environ: Record<string, unknown>, rawHeaders: readonl
   }
 }
 
+/** What environ takes from a connection: the same for every request on it. */
+interface Endpoints {
+  serverName: string;
+  serverPort: string;
+  remoteAddr: string | undefined;
+  remotePort: string | undefined;
+}
+
+// Per connection, so keep-alive requests skip Node's address getters (each a chain of `_handle`
+// lookups) and the port-to-string conversions. Weak: it goes when the socket does.
+const endpointsOf = new WeakMap<object, Endpoints>();
+
+function endpoints(socket: IncomingMessage['socket'] | null | undefined, encrypted: boolean): Endpoints {
+  if (socket === null || socket === undefined) {
+    return { serverName: 'localhost', serverPort: encrypted ? '443' : '80', remoteAddr: undefined, remotePort: undefined };
+  }
+  let known = endpointsOf.get(socket);
+  if (known === undefined) {
+    const remoteAddr = socket.remoteAddress;
+    known = {
+      serverName: socket.localAddress || 'localhost',
+      serverPort: socket.localPort ? String(socket.localPort) : encrypted ? '443' : '80',
+      remoteAddr,
+      remotePort: remoteAddr !== undefined && socket.remotePort !== undefined ? String(socket.remotePort) : undefined,
+    };
+    // A socket that is not connected yet (or no longer) has no addresses to keep.
+    if (remoteAddr !== undefined) endpointsOf.set(socket, known);
+  }
+  return known;
+}
+
 /** Builds a new environ for one Node request. */
 export function buildEnviron(req: IncomingMessage, options: EnvironOptions): Environ {
   const requestUri = req.url ?? '/';
   const [rawPath, query] = splitRequestTarget(options.target ?? requestUri);
   const socket = req.socket;
   const encrypted = (socket as { encrypted?: boolean } | null)?.encrypted === true;
+  const ends = endpoints(socket, encrypted);
   // SPEC §2: SCRIPT_NAME is never '/' (a host mounted at the root reports '/'; PATH_INFO keeps it).
   const scriptName = options.scriptName === undefined || options.scriptName === '/' ? '' : options.scriptName;
   const environ: Environ = {
@@ -136,9 +168,9 @@ export function buildEnviron(req: IncomingMessage, options: EnvironOptions): Env
     PATH_INFO: rawPath === '*' ? '' : decodePathLatin1(rawPath),
     QUERY_STRING: query,
     REQUEST_URI: requestUri,
-    SERVER_NAME: socket?.localAddress || 'localhost',
-    SERVER_PORT: socket?.localPort ? String(socket.localPort) : encrypted ? '443' : '80',
-    SERVER_PROTOCOL: 'HTTP/' + req.httpVersion,
+    SERVER_NAME: ends.serverName,
+    SERVER_PORT: ends.serverPort,
+    SERVER_PROTOCOL: req.httpVersion === '1.1' ? 'HTTP/1.1' : 'HTTP/' + req.httpVersion,
     SERVER_SOFTWARE,
     'wsgi.version': WSGI_VERSION,
     'wsgi.url_scheme': encrypted ? 'https' : 'http',
@@ -151,10 +183,9 @@ export function buildEnviron(req: IncomingMessage, options: EnvironOptions): Env
     'node.request': req,
   };
   if (options.fileWrapper !== undefined) environ['wsgi.file_wrapper'] = options.fileWrapper;
-  const remoteAddress = socket?.remoteAddress;
-  if (remoteAddress !== undefined) {
-    environ.REMOTE_ADDR = remoteAddress;
-    if (socket.remotePort !== undefined) environ.REMOTE_PORT = String(socket.remotePort);
+  if (ends.remoteAddr !== undefined) {
+    environ.REMOTE_ADDR = ends.remoteAddr;
+    if (ends.remotePort !== undefined) environ.REMOTE_PORT = ends.remotePort;
   }
   if (encrypted) environ.HTTPS = 'on';
   addHeaders(environ, req.rawHeaders);

@@ -36,9 +36,22 @@ function show(value: unknown): string {
   return typeof value === 'object' ? `an object (${Object.prototype.toString.call(value)})` : `${typeof value} ${String(value)}`;
 }
 
+// Apps send a handful of distinct status lines and header names, so each is checked once and then
+// found in a table (a string key hashes once and is compared, where the checks scan it with regexes
+// every time). Only what passed is kept; both tables are bounded, so an app inventing names cannot
+// grow them.
+const CHECKED_LIMIT = 1024;
+const checkedStatuses = new Map<string, readonly [number, string]>();
+/** Header names that passed [R2, R3]: CONTENT_LENGTH_NAME for Content-Length, ORDINARY_NAME for the rest. */
+const checkedNames = new Map<string, number>();
+const ORDINARY_NAME = 0;
+const CONTENT_LENGTH_NAME = 1;
+
 /** Parses and checks a status line [R1]; returns `[code, reason]`. */
-export function parseStatus(status: unknown): [number, string] {
+export function parseStatus(status: unknown): readonly [number, string] {
   if (typeof status !== 'string') throw new TypeError(`startResponse: status must be a string like '200 OK', got ${show(status)}`);
+  const known = checkedStatuses.get(status);
+  if (known !== undefined) return known;
   // RFC 9112 lets the reason phrase be empty ('204 '), as wsgiref does; the space is required.
   const code = status.length >= 4 && status.charCodeAt(3) === 32 ? Number(status.slice(0, 3)) : NaN;
   if (!(code >= 100 && code <= 599) || !DIGITS.test(status.slice(0, 3))) {
@@ -48,7 +61,27 @@ export function parseStatus(status: unknown): [number, string] {
   if (BAD_REASON.test(reason)) {
     throw new TypeError(`startResponse: status reason phrase has a control character or a code point above U+00FF: ${show(status)}`);
   }
-  return [code, reason];
+  const parsed = Object.freeze([code, reason] as const);
+  if (checkedStatuses.size < CHECKED_LIMIT) checkedStatuses.set(status, parsed);
+  return parsed;
+}
+
+/** Checks a header name [R2, R3]; returns its kind, or throws naming header `i`. */
+function checkName(name: unknown, i: number): number {
+  if (typeof name !== 'string') {
+    throw new TypeError(`startResponse: header ${i} has an invalid name ${show(name)} (expected an RFC 9110 token)`);
+  }
+  const known = checkedNames.get(name);
+  if (known !== undefined) return known;
+  if (!TOKEN.test(name)) {
+    throw new TypeError(`startResponse: header ${i} has an invalid name ${show(name)} (expected an RFC 9110 token)`);
+  }
+  if (isHopByHop(name)) {
+    throw new TypeError(`startResponse: ${name} is a hop-by-hop header, which only the gateway may set`);
+  }
+  const kind = name.length === 14 && name.toLowerCase() === 'content-length' ? CONTENT_LENGTH_NAME : ORDINARY_NAME;
+  if (checkedNames.size < CHECKED_LIMIT) checkedNames.set(name, kind);
+  return kind;
 }
 
 /**
@@ -67,21 +100,16 @@ export function checkHeaders(headers: unknown): number {
     }
     const name: unknown = pair[0];
     const value: unknown = pair[1];
-    if (typeof name !== 'string' || !TOKEN.test(name)) {
-      throw new TypeError(`startResponse: header ${i} has an invalid name ${show(name)} (expected an RFC 9110 token)`);
-    }
+    const kind = checkName(name, i);
     if (typeof value !== 'string') {
-      throw new TypeError(`startResponse: header ${name} must have a string value, got ${show(value)}`);
+      throw new TypeError(`startResponse: header ${name as string} must have a string value, got ${show(value)}`);
     }
     if (BAD_VALUE.test(value)) {
       throw new TypeError(
-        `startResponse: header ${name} has a control character (CR, LF, NUL ...) or a code point above U+00FF in its value ${show(value)}`,
+        `startResponse: header ${name as string} has a control character (CR, LF, NUL ...) or a code point above U+00FF in its value ${show(value)}`,
       );
     }
-    if (isHopByHop(name)) {
-      throw new TypeError(`startResponse: ${name} is a hop-by-hop header, which only the gateway may set`);
-    }
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+    if (kind === CONTENT_LENGTH_NAME) {
       const trimmed = value.trim();
       if (!DIGITS.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
         throw new TypeError(`startResponse: Content-Length must be a whole number of bytes, got ${show(value)}`);
