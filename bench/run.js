@@ -17,7 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
  * Every setup: its server script, the setup it is compared with, and the target ratio of server CPU
  * per request (issue 6) where one is set. Peers are the bridges people use today. `guest` names the
  * native setup of the app running inside (its answer should be the same); `host` the native setup
- * of the framework a node-wsgi app is mounted in (streaming is compared with it).
+ * of the framework a node-wsgi app is mounted in (streaming is compared with it); `also` a second
+ * baseline shown without a target (the native route answering with bytes, as a node-wsgi app does).
  */
 export const SETUPS = [
   { name: 'raw node:http', script: 'raw-http.js' },
@@ -29,11 +30,13 @@ export const SETUPS = [
   { name: 'fromExpress(app) on serve()', script: 'from-express-served.js', baseline: 'Express', target: 1.08, guest: 'Express' },
   { name: 'fromExpress(app) behind a node-wsgi middleware', script: 'from-express.js', baseline: 'Express', guest: 'Express' },
   { name: 'Fastify', script: 'fastify.js' },
-  { name: 'toFastify(app)', script: 'to-fastify.js', baseline: 'Fastify', target: 1.15, host: 'Fastify' },
+  { name: 'Fastify (Buffer body)', script: 'fastify-bytes.js', baseline: 'Fastify' },
+  { name: 'toFastify(app)', script: 'to-fastify.js', baseline: 'Fastify', target: 1.15, host: 'Fastify', also: 'Fastify (Buffer body)' },
   { name: 'fromFastify(app) behind a node-wsgi middleware', script: 'from-fastify.js', baseline: 'Fastify', guest: 'Fastify' },
   { name: 'peer: @whatwg-node/server in Fastify', script: 'whatwg-in-fastify-peer.js', baseline: 'Fastify' },
   { name: 'Koa', script: 'koa.js' },
-  { name: 'toKoa(app)', script: 'to-koa.js', baseline: 'Koa', target: 1.15, host: 'Koa' },
+  { name: 'Koa (Buffer body)', script: 'koa-bytes.js', baseline: 'Koa' },
+  { name: 'toKoa(app)', script: 'to-koa.js', baseline: 'Koa', target: 1.15, host: 'Koa', also: 'Koa (Buffer body)' },
   { name: 'fromKoa(app) behind a node-wsgi middleware', script: 'from-koa.js', baseline: 'Koa', guest: 'Koa' },
   { name: 'peer: @whatwg-node/server in Koa', script: 'whatwg-in-koa-peer.js', baseline: 'Koa' },
   { name: 'peer: Express in Fastify (@fastify/express)', script: 'express-in-fastify-peer.js', baseline: 'Express', guest: 'Express' },
@@ -287,6 +290,15 @@ const summary = new Map(
   setups.map((s) => [s.name, Object.fromEntries(fields.map((f) => [f, median(samples.get(s.name).map((r) => r[f]))]))]),
 );
 const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+// A ratio is the median of the ratios within each round, not a ratio of medians: a setup and its
+// baseline are measured seconds apart in a round, so a slow spell of a shared machine (minutes long,
+// up to a quarter of the speed) weighs on both sides of each ratio instead of on one side's median.
+function pairedRatio(name, baseline, field = 'cpuPerReq') {
+  const a = samples.get(name);
+  const b = samples.get(baseline);
+  if (a === undefined || b === undefined) return NaN;
+  return median(a.map((row, i) => row[field] / b[i]?.[field]));
+}
 const lines = [
   `# node-wsgi benchmarks`,
   '',
@@ -299,17 +311,18 @@ const lines = [
 for (const setup of setups) {
   const s = summary.get(setup.name);
   const base = setup.baseline ? summary.get(setup.baseline) : undefined;
-  const ratio = base ? `${fmt(s.cpuPerReq / base.cpuPerReq, 2)}× ${setup.baseline}` : '';
+  const ratio = base ? `${fmt(pairedRatio(setup.name, setup.baseline), 2)}× ${setup.baseline}` : '';
   lines.push(
     `| ${setup.name} | ${fmt(s.reqPerSec, 0)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.cpuPerReq)} | ${ratio} | ${fmt(s.downMiBs, 0)} | ${fmt(s.downCpuMs, 0)} | ${fmt(s.upMiBs, 0)} | ${fmt(s.upCpuMs, 0)} | ${fmt(s.peakRssMiB, 0)} | ${fmt(s.errors, 0)} | ${setup.guest ? sameAnswer(answers.get(setup.name), answers.get(setup.guest)) : ''} |`,
   );
 }
-lines.push('', 'Ratios are server CPU per request against the baseline named, measured side by side in this run; a target (issue 6) is shown where one is set.', '');
+lines.push('', 'Ratios are server CPU per request against the baseline named, measured side by side in this run: the median over rounds of the ratio within each round. A target (issue 6) is shown where one is set.', '');
 lines.push('| setup | ratio | target |', '| --- | ---: | ---: |');
 for (const setup of setups) {
   if (!setup.baseline || !summary.has(setup.baseline)) continue;
-  const ratio = summary.get(setup.name).cpuPerReq / summary.get(setup.baseline).cpuPerReq;
+  const ratio = pairedRatio(setup.name, setup.baseline);
   lines.push(`| ${setup.name} vs ${setup.baseline} | ${fmt(ratio, 2)}× | ${setup.target ? `≤ ${setup.target}× ${ratio <= setup.target ? 'met' : 'missed'}` : ''} |`);
+  if (setup.also && summary.has(setup.also)) lines.push(`| ${setup.name} vs ${setup.also} | ${fmt(pairedRatio(setup.name, setup.also), 2)}× | |`);
 }
 lines.push(
   '',
@@ -328,10 +341,11 @@ if (!values['no-stream']) {
   const raw = summary.get('raw node:http');
   for (const setup of setups) {
     if (!setup.host || !summary.has(setup.host) || !raw) continue;
-    const s = summary.get(setup.name);
-    const host = summary.get(setup.host);
     const mark = (ratio) => `${fmt(ratio, 2)}×${ratio <= 1.15 ? '' : ' (over 1.15)'}`;
-    lines.push(`| ${setup.name} | ${fmt(s.downCpuMs / raw.downCpuMs, 2)}× | ${fmt(s.upCpuMs / raw.upCpuMs, 2)}× | ${mark(s.downCpuMs / host.downCpuMs)} | ${mark(s.upCpuMs / host.upCpuMs)} |`);
+    const vs = (baseline, field) => pairedRatio(setup.name, baseline, field);
+    lines.push(
+      `| ${setup.name} | ${fmt(vs('raw node:http', 'downCpuMs'), 2)}× | ${fmt(vs('raw node:http', 'upCpuMs'), 2)}× | ${mark(vs(setup.host, 'downCpuMs'))} | ${mark(vs(setup.host, 'upCpuMs'))} |`,
+    );
   }
 }
 lines.push('', '![CPU per request, relative to each baseline](latest.svg)');

@@ -80,6 +80,22 @@ describe('toFastify(app) with an onSend hook on the host', () => {
     // The app's body was never sent, but it is still closed [B5].
     await within(closed.promise, 5000, "the app body's close()");
   });
+
+  it('frames a whole body a hook lengthened by its new length, and leaves a HEAD the length of the GET', async () => {
+    const host = fastify();
+    host.addHook('onSend', async (request, _reply, payload) =>
+      request.url.endsWith('/longer') ? Buffer.concat([payload as Buffer, Buffer.from(', and the host')]) : payload,
+    );
+    await host.register(toFastify((_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return ['from the app'];
+    }, quiet), { prefix: '/legacy' });
+    const { url } = await listen(host);
+    const longer = await request(url + '/legacy/longer');
+    expect([longer.lines('content-length'), longer.body.toString()]).toEqual([['26'], 'from the app, and the host']);
+    const head = await request(url + '/legacy/plain', { method: 'HEAD' });
+    expect([head.lines('content-length'), head.body.length]).toEqual([['12'], 0]);
+  });
 });
 
 describe('toFastify(app) beside sibling routes', () => {

@@ -89,8 +89,8 @@ export async function expressApp() {
   return app;
 }
 
-/** The same routes as a Koa app. */
-export async function koaApp() {
+/** The same routes as a Koa app; `{ bytes: true }` answers `/` with a Buffer, as a node-wsgi body is bytes. */
+export async function koaApp({ bytes = false } = {}) {
   const { default: Koa } = await import('koa');
   const { Readable } = await import('node:stream');
   const app = new Koa();
@@ -107,17 +107,17 @@ export async function koaApp() {
       ctx.body = String(bytes);
     } else {
       ctx.type = 'text/plain';
-      ctx.body = 'Hello, World!';
+      ctx.body = bytes ? HELLO : 'Hello, World!';
     }
   });
   return app;
 }
 
-/** The same routes as Fastify routes, registered on `fastify`. */
-export async function fastifyRoutes(fastify) {
+/** The same routes as Fastify routes, registered on `fastify`; `{ bytes: true }` answers `/` with a Buffer. */
+export async function fastifyRoutes(fastify, { bytes = false } = {}) {
   const { Readable } = await import('node:stream');
   fastify.get('/', (request, reply) => {
-    reply.type('text/plain').send('Hello, World!');
+    reply.type('text/plain').send(bytes ? HELLO : 'Hello, World!');
   });
   fastify.get('/stream', (request, reply) => {
     const total = streamBytes(request.url.split('?')[1]);

@@ -94,17 +94,19 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       headerReply = reply;
       applyHeaders(response.headers, replyHeaders);
       headerReply = null;
+      // Fastify types a Buffer as octet-stream when the app gave no type [B8]; a stream it leaves alone.
+      if (!response.bodyless && response.complete && response.missingBytes === 0 && hasHeader(response.headers, 'content-type')) {
+        const chunks = response.takeReady();
+        response.close();
+        // A computed length is left to Fastify, which sets it from the Buffer after the onSend hooks
+        // (as for a native route's Buffer), so a hook that changes the payload gets it right too.
+        reply.send(chunks.length === 1 ? asBuffer(chunks[0]!) : Buffer.concat(chunks));
+        return;
+      }
       if (response.lengthComputed) reply.header('content-length', String(response.contentLength));
       if (response.bodyless) {
         // SPEC §7: no stream for HEAD, 1xx, 204 and 304: Fastify would pump it into the void.
         reply.send();
-        return;
-      }
-      // Fastify types a Buffer as octet-stream when the app gave no type [B8]; a stream it leaves alone.
-      if (response.complete && response.missingBytes === 0 && hasHeader(response.headers, 'content-type')) {
-        const chunks = response.takeReady();
-        response.close();
-        reply.send(chunks.length === 1 ? asBuffer(chunks[0]!) : Buffer.concat(chunks));
         return;
       }
       reply.send(new ResponseReadable(response, reply.raw));
