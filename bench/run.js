@@ -1,5 +1,6 @@
 // `npm run bench`: each setup's server in its own process pinned to one core, load from this
-// process pinned to the other; rounds interleaved (A B A B ...), medians reported. Server CPU time per
+// process pinned to the other; every server runs throughout (frozen while another is measured), rounds
+// interleaved (A B A B ...) in short slices, medians reported. Server CPU time per
 // request comes from the server process itself, which is far steadier than req/s on a shared box.
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -48,9 +49,9 @@ export const SETUPS = [
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '9' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
     'no-stream': { type: 'boolean', default: false },
@@ -201,50 +202,68 @@ function sameAnswer(answer, native) {
 
 const answers = new Map();
 const STREAM_REPEATS = 3;
+const STREAM_ROUNDS = Math.min(rounds, 3);
 
-async function measure(setup) {
-  const { child, port } = await startServer(setup);
+// Servers not being measured are frozen (SIGSTOP), so none of them runs its garbage collection,
+// timers or connection teardown on the servers' core while another is measured: without it, the
+// setup measured right after another came out up to 1.5× slower, whichever it was.
+const CAN_FREEZE = process.platform !== 'win32';
+function freeze(child) {
+  if (CAN_FREEZE && child.exitCode === null) child.kill('SIGSTOP');
+}
+function thaw(child) {
+  if (CAN_FREEZE && child.exitCode === null) child.kill('SIGCONT');
+}
+
+/** Unmeasured load just before each measured slice: new connections, caches warm again. */
+const REHEAT_SECONDS = 0.5;
+
+/** One slice of hello-world load on a server: req/s, latency, and server CPU per request. */
+async function measureLoad({ child, port }) {
+  thaw(child);
+  await load(port, REHEAT_SECONDS);
+  const before = await stats(child);
+  const result = await load(port, duration);
+  const after = await stats(child);
+  freeze(child);
+  return {
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuPerReq: (after.cpuMicros - before.cpuMicros) / result.requests.total,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+/** Transfers of 64 MiB each way on a running server, the median kept: one is a fraction of a second. */
+async function measureStreaming({ child, port }) {
+  thaw(child);
   try {
-    if (!answers.has(setup.name)) answers.set(setup.name, await probe(port));
-    await load(port, warmup);
-    const before = await stats(child);
-    const result = await load(port, duration);
-    const after = await stats(child);
-    const requests = result.requests.total;
-    const row = {
-      reqPerSec: result.requests.average,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      cpuPerReq: (after.cpuMicros - before.cpuMicros) / requests,
-      errors: result.errors + result.non2xx,
-    };
-    if (!values['no-stream']) {
-      // A few transfers each way, the median kept: one transfer is a fraction of a second.
-      const downs = [];
-      const ups = [];
-      for (let i = 0; i < STREAM_REPEATS; i++) {
-        const s0 = await stats(child);
-        const down = await download(port, 64);
-        const s1 = await stats(child);
-        const up = await upload(port, 64);
-        const s2 = await stats(child);
-        downs.push({ mibs: down.bytes / 1048576 / down.seconds, cpuMs: (s1.cpuMicros - s0.cpuMicros) / 1000 });
-        ups.push({ mibs: up.bytes / 1048576 / up.seconds, cpuMs: (s2.cpuMicros - s1.cpuMicros) / 1000 });
-      }
-      Object.assign(row, {
-        downMiBs: median(downs.map((d) => d.mibs)),
-        downCpuMs: median(downs.map((d) => d.cpuMs)),
-        upMiBs: median(ups.map((u) => u.mibs)),
-        upCpuMs: median(ups.map((u) => u.cpuMs)),
-      });
-    }
-    row.peakRssMiB = (await stats(child)).peakRssKiB / 1024;
-    return row;
+    return await streamingSamples(child, port);
   } finally {
-    await stopServer(child);
+    freeze(child);
   }
 }
 
+async function streamingSamples(child, port) {
+  const downs = [];
+  const ups = [];
+  for (let i = 0; i < STREAM_REPEATS; i++) {
+    const s0 = await stats(child);
+    const down = await download(port, 64);
+    const s1 = await stats(child);
+    const up = await upload(port, 64);
+    const s2 = await stats(child);
+    downs.push({ mibs: down.bytes / 1048576 / down.seconds, cpuMs: (s1.cpuMicros - s0.cpuMicros) / 1000 });
+    ups.push({ mibs: up.bytes / 1048576 / up.seconds, cpuMs: (s2.cpuMicros - s1.cpuMicros) / 1000 });
+  }
+  return {
+    downMiBs: median(downs.map((d) => d.mibs)),
+    downCpuMs: median(downs.map((d) => d.cpuMs)),
+    upMiBs: median(ups.map((u) => u.mibs)),
+    upCpuMs: median(ups.map((u) => u.cpuMs)),
+  };
+}
 
 // Peak RSS against body size: a fresh server per size, one download and one upload of that size.
 // Streaming must not grow with the body (issue 6): 64 MiB and 1 GiB should peak alike.
@@ -275,14 +294,53 @@ if (values['memory-only']) {
   process.exit(0);
 }
 
+// Every server runs for the whole measurement, warmed up once; the rounds then go A B C A B C in
+// short slices, so a setup and its baseline are measured seconds apart many times over. (A shared
+// machine's speed wanders by a quarter within seconds: many slices tame it, one long run per setup
+// does not.) Streaming runs after the request rounds, so its garbage does not weigh on them.
 const samples = new Map(setups.map((s) => [s.name, []]));
-for (let round = 1; round <= rounds; round++) {
+const running = new Map();
+const stopAll = () =>
+  Promise.all(
+    [...running.values()].map(({ child }) => {
+      thaw(child);
+      return stopServer(child);
+    }),
+  );
+process.once('SIGINT', () => stopAll().then(() => process.exit(130)));
+try {
   for (const setup of setups) {
-    process.stdout.write(`round ${round}/${rounds}: ${setup.name} ... `);
-    const row = await measure(setup);
-    samples.get(setup.name).push(row);
-    console.log(`${Math.round(row.reqPerSec)} req/s, ${row.cpuPerReq.toFixed(1)} CPU µs/req`);
+    const server = await startServer(setup);
+    running.set(setup.name, server);
+    answers.set(setup.name, await probe(server.port));
+    await load(server.port, warmup);
+    freeze(server.child);
   }
+  for (let round = 1; round <= rounds; round++) {
+    for (const setup of setups) {
+      process.stdout.write(`round ${round}/${rounds}: ${setup.name} ... `);
+      const row = await measureLoad(running.get(setup.name));
+      samples.get(setup.name).push(row);
+      console.log(`${Math.round(row.reqPerSec)} req/s, ${row.cpuPerReq.toFixed(1)} CPU µs/req`);
+    }
+  }
+  if (!values['no-stream']) {
+    for (let round = 1; round <= STREAM_ROUNDS; round++) {
+      for (const setup of setups) {
+        process.stdout.write(`streaming ${round}/${STREAM_ROUNDS}: ${setup.name} ... `);
+        const row = await measureStreaming(running.get(setup.name));
+        Object.assign(samples.get(setup.name)[round - 1], row);
+        console.log(`${row.downMiBs.toFixed(0)} MiB/s down, ${row.upMiBs.toFixed(0)} MiB/s up`);
+      }
+    }
+  }
+  for (const setup of setups) {
+    thaw(running.get(setup.name).child);
+    const peak = (await stats(running.get(setup.name).child)).peakRssKiB / 1024;
+    for (const row of samples.get(setup.name)) row.peakRssMiB = peak;
+  }
+} finally {
+  await stopAll();
 }
 
 const fields = ['reqPerSec', 'p50', 'p99', 'cpuPerReq', 'downMiBs', 'downCpuMs', 'upMiBs', 'upCpuMs', 'peakRssMiB', 'errors'];
@@ -302,7 +360,7 @@ function pairedRatio(name, baseline, field = 'cpuPerReq') {
 const lines = [
   `# node-wsgi benchmarks`,
   '',
-  `${new Date().toISOString()} · Node ${process.versions.node} · ${cores} cores · ${rounds} interleaved rounds × ${duration} s (after ${warmup} s warm-up), ${connections} connections; medians.`,
+  `${new Date().toISOString()} · Node ${process.versions.node} · ${cores} cores · every server running throughout, ${warmup} s warm-up, then ${rounds} interleaved rounds × ${duration} s each, ${connections} connections; medians.`,
   `Server and load generator ${hasTaskset && cores > 1 ? 'pinned to different cores' : 'not pinned (no taskset or one core)'}.`,
   '',
   '| setup | req/s | p50 ms | p99 ms | CPU µs/req | vs baseline | 64 MiB down MiB/s | down CPU ms | 64 MiB up MiB/s | up CPU ms | peak RSS MiB | errors | same answer as the app natively |',
@@ -333,7 +391,7 @@ if (!values['no-stream']) {
     '',
     '### Streaming 64 MiB: server CPU',
     '',
-    `Median of ${STREAM_REPEATS} transfers each way per round. Against raw node:http, and against the framework the app is mounted in (what the bridge adds); issue 6 sets ≤ 1.15× for the bridge.`,
+    `Median over ${STREAM_ROUNDS} rounds of the median of ${STREAM_REPEATS} transfers each way, after the request rounds. Against raw node:http, and against the framework the app is mounted in (what the bridge adds); issue 6 sets ≤ 1.15× for the bridge.`,
     '',
     '| setup | down vs raw | up vs raw | down vs host | up vs host |',
     '| --- | ---: | ---: | ---: | ---: |',
