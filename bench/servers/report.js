@@ -12,7 +12,7 @@ export function reportReady(server) {
   process.on('message', (message) => {
     if (message === 'stats') {
       const cpu = process.cpuUsage();
-      process.send({ stats: { cpuMicros: cpu.user + cpu.system, peakRssKiB: peakRssKiB() } });
+      process.send({ stats: { cpuMicros: cpu.user + cpu.system, systemMicros: cpu.system, peakRssKiB: peakRssKiB() } });
     }
   });
   process.send({ port: server.address().port });
