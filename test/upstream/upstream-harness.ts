@@ -1,0 +1,138 @@
+// Differential cases taken from a framework's own test suite: the same scenario (one app, built the
+// way the upstream test builds it) is served natively and through the bridge, and what a client sees
+// on the wire must be equal: status, reason, headers but Date and connection management, body bytes,
+// and what the framework logged to console.error. Each case builds a fresh app per side, so a
+// scenario that keeps state (a counter, a mutated prototype) cannot leak from one side to the other.
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import {
+  captureConsoleErrors,
+  comparable,
+  exchange,
+  listening,
+  requestBytes,
+  serveApp,
+  throughMiddleware,
+  type Listening,
+  type Probe,
+} from '../differential/harness.js';
+import type { App } from '@node-wsgi/core';
+
+export { listening, serveApp, throughMiddleware, type Listening };
+
+/** A probe that may also leave out the harness's `Host` line (an HTTP/1.0 request without one). */
+export interface UpstreamProbe extends Omit<Probe, 'name'> {
+  /** Shown after the upstream test's name when a scenario has more than one probe. */
+  name?: string;
+  noHost?: boolean;
+}
+
+export interface Scenario<T> {
+  /** The upstream test, as `file: describe › it`. */
+  name: string;
+  build: () => T | Promise<T>;
+  /** GET / when left out. */
+  probes?: UpstreamProbe[];
+  /**
+   * The known, accepted framing deviation is involved (a head the listener ended without a body gets
+   * `Content-Length: 0`; the listener's own `Transfer-Encoding` line is dropped and the gateway frames
+   * the body): Content-Length and Transfer-Encoding lines are left out of the comparison, on both
+   * sides. Everything else, the body bytes included, is still compared. Says why.
+   */
+  knownFraming?: string;
+}
+
+export interface Sides<T> {
+  native(app: T): Promise<Listening>;
+  /** Each bridged way of serving the app, by label. */
+  bridged: Record<string, (app: T) => Promise<Listening>>;
+  /**
+   * Ways whose host spells and orders header names its own way (Fastify sends every name in lower
+   * case and groups a name's lines, native routes included): there names are compared in lower case
+   * and grouped by name, each name's values still in their order.
+   */
+  hostSpelling?: string[];
+}
+
+type Seen = ReturnType<typeof comparable> | { failed: string };
+
+function withoutFraming(seen: Seen): Seen {
+  if ('failed' in seen) return seen;
+  return { ...seen, headers: seen.headers.filter(([n]) => !/^(content-length|transfer-encoding)$/i.test(n)) };
+}
+
+function hostSpelled(seen: Seen): Seen {
+  if ('failed' in seen) return seen;
+  const headers = seen.headers.map(([n, v]): [string, string] => [n.toLowerCase(), v]);
+  // A stable sort: the lines of one name keep their order.
+  headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { ...seen, headers };
+}
+
+function bytesOf(probe: UpstreamProbe): Buffer {
+  const bytes = requestBytes({ name: '', ...probe });
+  if (!probe.noHost) return bytes;
+  // requestBytes puts Host first, right after the request line.
+  const text = bytes.toString('latin1').replace(/\r\nHost: differential\.test\r\n/, '\r\n');
+  return Buffer.from(text, 'latin1');
+}
+
+/** One wire exchange; a connection the server resets or leaves without a response is described, not thrown. */
+async function observe(port: number, probe: UpstreamProbe): Promise<Seen> {
+  try {
+    return comparable(await exchange(port, bytesOf(probe), probe.method === 'HEAD'));
+  } catch (err) {
+    return { failed: String((err as Error).message).replace(/\d+ bytes/g, 'N bytes') };
+  }
+}
+
+export function describeUpstream<T>(title: string, sides: Sides<T>, scenarios: Array<Scenario<T>>): void {
+  describe(title, () => {
+    for (const scenario of scenarios) {
+      const probes = scenario.probes ?? [{ method: 'GET', target: '/' }];
+      for (const probe of probes) {
+        const label = `${scenario.name}${probe.name ? ` [${probe.name}]` : ''} (${probe.method} ${probe.target})`;
+        it(label, async () => {
+          const logged = captureConsoleErrors();
+          const open: Listening[] = [];
+          try {
+            const native = await sides.native(await scenario.build());
+            open.push(native);
+            let expected = await observe(native.port, probe);
+            if (scenario.knownFraming !== undefined) expected = withoutFraming(expected);
+            // Koa logs an error after its response went out; let it land before it is taken.
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            const nativeLog = logged.take();
+            for (const [way, start] of Object.entries(sides.bridged)) {
+              const server = await start(await scenario.build());
+              open.push(server);
+              let seen = await observe(server.port, probe);
+              if (scenario.knownFraming !== undefined) seen = withoutFraming(seen);
+              const host = sides.hostSpelling?.includes(way) === true;
+              expect(host ? hostSpelled(seen) : seen, way).toEqual(host ? hostSpelled(expected) : expected);
+              await new Promise((resolve) => setTimeout(resolve, 5));
+              expect(logged.take(), `${way}: console.error`).toEqual(nativeLog);
+            }
+          } finally {
+            logged.restore();
+            await Promise.all(open.map((server) => server.close()));
+          }
+        });
+      }
+    }
+  });
+}
+
+/** A `node:http` server for a listener, listening on a free loopback port. */
+export function listen(handler: http.RequestListener): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer(handler);
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(listening(server)));
+  });
+}
+
+/** `serve(middleware(app))`: the bridge proper (the round trip would hand over the real request). */
+export function serveBridged(app: App): Promise<Listening> {
+  return serveApp(throughMiddleware(app));
+}
