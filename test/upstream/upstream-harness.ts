@@ -40,6 +40,11 @@ export interface Scenario<T> {
    * sides. Everything else, the body bytes included, is still compared. Says why.
    */
   knownFraming?: string;
+  /**
+   * A second request to the same server after the first: what the app recorded of the first one
+   * (hooks that ran, events its request and response saw), compared the same way.
+   */
+  followUp?: UpstreamProbe;
 }
 
 export interface Sides<T> {
@@ -98,18 +103,26 @@ export function describeUpstream<T>(title: string, sides: Sides<T>, scenarios: A
           try {
             const native = await sides.native(await scenario.build());
             open.push(native);
-            let expected = await observe(native.port, probe);
-            if (scenario.knownFraming !== undefined) expected = withoutFraming(expected);
+            const see = async (port: number): Promise<Seen[]> => {
+              const first = await observe(port, probe);
+              const seen = [scenario.knownFraming !== undefined ? withoutFraming(first) : first];
+              if (scenario.followUp !== undefined) {
+                // Let the first exchange's ending (onResponse hooks, 'close' events) run first.
+                await new Promise((resolve) => setTimeout(resolve, 20));
+                seen.push(await observe(port, scenario.followUp));
+              }
+              return seen;
+            };
+            const expected = await see(native.port);
             // Koa logs an error after its response went out; let it land before it is taken.
             await new Promise((resolve) => setTimeout(resolve, 5));
             const nativeLog = logged.take();
             for (const [way, start] of Object.entries(sides.bridged)) {
               const server = await start(await scenario.build());
               open.push(server);
-              let seen = await observe(server.port, probe);
-              if (scenario.knownFraming !== undefined) seen = withoutFraming(seen);
+              const seen = await see(server.port);
               const host = sides.hostSpelling?.includes(way) === true;
-              expect(host ? hostSpelled(seen) : seen, way).toEqual(host ? hostSpelled(expected) : expected);
+              expect(host ? seen.map(hostSpelled) : seen, way).toEqual(host ? expected.map(hostSpelled) : expected);
               await new Promise((resolve) => setTimeout(resolve, 5));
               expect(logged.take(), `${way}: console.error`).toEqual(nativeLog);
             }
