@@ -3,7 +3,7 @@
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { markListenerApp, wrappedApp } from './round-trip.js';
 import { isHopByHop } from './start-response.js';
-import { buildSyntheticRequest, SyntheticSocket } from './synthetic-request.js';
+import { buildSyntheticRequest, completeIfBodyless, SyntheticSocket } from './synthetic-request.js';
 import type { App, Body, Environ, StartResponse } from './types.js';
 
 /** Bytes written by the listener and not yet pulled past which `res.write()` returns false (SPEC §7). */
@@ -68,6 +68,22 @@ function onResponseClose(this: BridgedResponse): void {
   this[kBridge].closed();
 }
 
+// What Node's server does when a response finishes (resOnFinish in _http_server.js): the response
+// lets go of its socket and emits 'close' on the next tick, so a listener sees 'finish' then 'close'
+// in the order it would natively, not when the bridge later tears its synthetic socket down.
+function onResponseFinish(this: BridgedResponse): void {
+  const socket = this.socket;
+  if (socket !== null) this.detachSocket(socket);
+  process.nextTick(emitResponseClose, this);
+}
+
+function emitResponseClose(res: BridgedResponse & { _closed?: boolean }): void {
+  if (res._closed === true) return;
+  res.destroyed = true;
+  res._closed = true;
+  res.emit('close');
+}
+
 /**
  * One wrapped request: drives the listener's response into the iteration protocol of a body.
  * It is the body the app returns (an async iterable with `close()`).
@@ -100,6 +116,7 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
     methods.end = bridgedEnd;
     res.assignSocket(this.socket as never);
     res.on('close', onResponseClose);
+    res.on('finish', onResponseFinish);
     this.res = res;
   }
 
@@ -281,6 +298,7 @@ export function fromNodeListener(listener: Listener): App {
     const bridge = new ResponseBridge(environ, startResponse);
     try {
       const result = listener(bridge.req, bridge.res);
+      completeIfBodyless(bridge.req);
       // A listener that returns a promise (an async handler) and rejects: the same as throwing.
       if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
         (result as Promise<unknown>).then(undefined, (err: unknown) => bridge.res.destroy(err instanceof Error ? err : new Error(String(err))));

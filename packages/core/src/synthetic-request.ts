@@ -211,6 +211,8 @@ function encodePath(latin1: string): string {
 
 interface BodyState {
   input: Input;
+  /** The Node request environ came from, if any: its trailers are the body's trailers. */
+  original: IncomingMessage | undefined;
   iterator: AsyncIterator<Uint8Array> | null;
   reading: boolean;
 }
@@ -228,6 +230,12 @@ function readFromInput(this: IncomingMessage & { [kBody]: BodyState }): void {
       if (this.destroyed) return;
       if (step.done) {
         this.complete = true;
+        // A chunked body's trailers, which Node parsed on the original request by the time its body
+        // ended: the listener finds them on `req.trailers` / `req.rawTrailers` after 'end', as natively.
+        const trailers = state.original?.rawTrailers;
+        if (trailers !== undefined && trailers.length > 0) {
+          (this as unknown as { _addHeaderLines(headers: string[], n: number): void })._addHeaderLines(trailers, trailers.length);
+        }
         this.push(null);
       } else if (this.push(step.value)) {
         readFromInput.call(this);
@@ -271,11 +279,22 @@ export function buildSyntheticRequest(environ: Environ, socket: SyntheticSocket)
   if (base !== '') (req as { baseUrl?: string }).baseUrl = base;
   const hasBody = environ.CONTENT_LENGTH !== undefined ? environ.CONTENT_LENGTH !== '0' : environ['wsgi.input_terminated'] === true;
   if (hasBody) {
-    (req as unknown as { [kBody]: BodyState })[kBody] = { input: environ['wsgi.input'], iterator: null, reading: false };
+    (req as unknown as { [kBody]: BodyState })[kBody] = {
+      input: environ['wsgi.input'],
+      original: environ['node.request'] as IncomingMessage | undefined,
+      iterator: null,
+      reading: false,
+    };
     req._read = readFromInput;
   } else {
-    req.complete = true;
+    // Ended, but not yet `complete`: Node emits 'request' from the parser's headers-complete step and
+    // marks a bodyless message complete only after the listener's synchronous part has returned.
     req.push(null);
   }
   return req;
+}
+
+/** After the listener's synchronous part: a bodyless request is complete now, as natively. */
+export function completeIfBodyless(req: IncomingMessage): void {
+  if (!(kBody in req)) req.complete = true;
 }
