@@ -436,6 +436,17 @@ const hooks: Array<Scenario<FastifyInstance>> = [
       });
     }),
   },
+  {
+    name: 'hooks: onRequestAbort runs when the client goes away before the reply (and onResponse does not)',
+    build: fastify((app) =>
+      app.get('/', async () => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        return 'too late';
+      }),
+    ),
+    probes: [{ method: 'GET', target: '/', disconnectAfterMs: 20 }],
+    followUp: SEEN,
+  },
 ];
 
 // test/request*.test.js, test/trust-proxy.test.js, test/url-rewriting, test/case-insensitive.test.js

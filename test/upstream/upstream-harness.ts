@@ -4,6 +4,7 @@
 // and what the framework logged to console.error. Each case builds a fresh app per side, so a
 // scenario that keeps state (a counter, a mutated prototype) cannot leak from one side to the other.
 import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   captureConsoleErrors,
@@ -25,6 +26,8 @@ export interface UpstreamProbe extends Omit<Probe, 'name'> {
   /** Shown after the upstream test's name when a scenario has more than one probe. */
   name?: string;
   noHost?: boolean;
+  /** The client sends the request and goes away this many milliseconds later, reading nothing. */
+  disconnectAfterMs?: number;
 }
 
 export interface Scenario<T> {
@@ -84,6 +87,14 @@ function bytesOf(probe: UpstreamProbe): Buffer {
 
 /** One wire exchange; a connection the server resets or leaves without a response is described, not thrown. */
 async function observe(port: number, probe: UpstreamProbe): Promise<Seen> {
+  if (probe.disconnectAfterMs !== undefined) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(bytesOf(probe));
+    await new Promise((resolve) => setTimeout(resolve, probe.disconnectAfterMs));
+    socket.destroy();
+    return { failed: 'the client went away' };
+  }
   try {
     return comparable(await exchange(port, bytesOf(probe), probe.method === 'HEAD'));
   } catch (err) {
@@ -107,8 +118,9 @@ export function describeUpstream<T>(title: string, sides: Sides<T>, scenarios: A
               const first = await observe(port, probe);
               const seen = [scenario.knownFraming !== undefined ? withoutFraming(first) : first];
               if (scenario.followUp !== undefined) {
-                // Let the first exchange's ending (onResponse hooks, 'close' events) run first.
-                await new Promise((resolve) => setTimeout(resolve, 20));
+                // Let the first exchange's ending (onResponse hooks, 'close' events) run first; a
+                // client that went away leaves the app running a while longer.
+                await new Promise((resolve) => setTimeout(resolve, probe.disconnectAfterMs !== undefined ? 120 : 20));
                 seen.push(await observe(port, scenario.followUp));
               }
               return seen;
