@@ -53,6 +53,32 @@ function fastify(routes: (app: FastifyInstance) => void, options: FastifyServerO
   };
 }
 
+/**
+ * An instance whose logger (info level, Fastify's request logging on) writes to a list, answered on
+ * GET /__log without what differs by nature: time, pid, hostname, the client's port, response time,
+ * and the "Server listening" line only listen() writes.
+ */
+function logged(routes: (app: FastifyInstance) => void): () => FastifyInstance {
+  return () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } } });
+    app.get('/__log', { logLevel: 'silent' }, async () =>
+      lines
+        .filter((line) => !String(line.msg).startsWith('Server listening'))
+        .map(({ time: _t, pid: _p, hostname: _h, responseTime: _r, ...rest }) => {
+        const req = rest.req as Record<string, unknown> | undefined;
+        if (req !== undefined) delete req.remotePort;
+        const err = rest.err as Record<string, unknown> | undefined;
+        if (err !== undefined) delete err.stack;
+        return rest;
+      }),
+    );
+    routes(app);
+    return app;
+  };
+}
+const LOG: UpstreamProbe = { method: 'GET', target: '/__log' };
+
 async function fastifyNative(app: FastifyInstance): Promise<Listening> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
@@ -446,6 +472,20 @@ const hooks: Array<Scenario<FastifyInstance>> = [
     ),
     probes: [{ method: 'GET', target: '/', disconnectAfterMs: 20 }],
     followUp: SEEN,
+  },
+  {
+    name: 'logger: request logging (incoming request / request completed) and a logged 500',
+    build: logged((app) => {
+      app.get('/', async (req) => {
+        req.log.info({ custom: true }, 'in the handler');
+        return 'logged';
+      });
+      app.get('/boom', async () => {
+        throw new Error('logged boom');
+      });
+    }),
+    probes: [GET, { name: '500', method: 'GET', target: '/boom' }, { name: '404', method: 'POST', target: '/nothing', headers: [['Content-Type', 'application/json']], body: '{}' }],
+    followUp: LOG,
   },
 ];
 
