@@ -572,6 +572,14 @@ const request: Array<Scenario<FastifyInstance>> = [
     build: fastify((app) => app.post('/', async (req) => ({ body: req.body ?? null })), { bodyLimit: 10 }),
     probes: [{ method: 'POST', target: '/', headers: [['Content-Type', 'application/json']], body: '{"hello":"world, too long"}' }],
   },
+  {
+    name: 'url-rewriting: should rewrite url (rewriteUrl), request.originalUrl kept',
+    build: fastify(
+      (app) => app.get('/new', async (req) => ({ url: req.url, originalUrl: req.originalUrl, rawUrl: req.raw.url })),
+      { rewriteUrl: (req) => (req.url === '/old?x=1' ? '/new?x=1' : (req.url ?? '/')) },
+    ),
+    probes: [{ method: 'GET', target: '/old?x=1' }, { name: 'not rewritten', method: 'GET', target: '/new' }],
+  },
 ];
 
 describeUpstream('Fastify 5 upstream suite: fastify.listen() against serve(passThrough(fromFastify(instance)))', { native: fastifyNative, bridged: bridgedByServe }, [
