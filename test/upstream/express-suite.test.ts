@@ -7,10 +7,13 @@
 // as well, against the same native Express.
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import tls from 'node:tls';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { serve } from '@node-wsgi/core';
 import { fromExpress } from '@node-wsgi/express';
 import { toFastify } from '@node-wsgi/fastify';
 import { toKoa } from '@node-wsgi/koa';
@@ -25,9 +28,11 @@ import {
   comparable,
   exchange,
   listening,
+  parseWire,
   serveBoth,
   type Listening,
 } from '../differential/harness.js';
+import { selfSignedCertificate } from '../support/tls-cert.js';
 
 // --- fixtures, after express's test/fixtures ---
 
@@ -65,6 +70,8 @@ interface Case {
   headers?: Array<[string, string]>;
   body?: Buffer | string;
   version?: '1.0';
+  /** Send the body in these pieces, 20 ms apart, instead of with the head. */
+  trickle?: number[];
   /** The Host header; `null` sends none (an HTTP/1.0 request may). Default `differential.test`. */
   host?: string | null;
 }
@@ -90,6 +97,7 @@ type Outcome = ReturnType<typeof comparable> | { incomplete: string };
 /** What a client sees, or how the response was cut short (a connection destroyed mid-body). */
 async function outcome(port: number, c: Case, head: boolean): Promise<Outcome> {
   try {
+    if (c.trickle !== undefined) return comparable(await trickled(port, c, head));
     return comparable(await exchange(port, requestBytes(c), head));
   } catch (err) {
     return { incomplete: (err as Error).message };
@@ -97,6 +105,38 @@ async function outcome(port: number, c: Case, head: boolean): Promise<Outcome> {
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+/** The head at once, then the body in pieces with pauses between: an upload that arrives slowly. */
+async function trickled(port: number, c: Case, head: boolean): Promise<ReturnType<typeof parseWire>> {
+  const bytes = requestBytes(c);
+  const bodyStart = bytes.indexOf('\r\n\r\n') + 4;
+  const socket = net.connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.once('error', reject);
+      socket.once('close', () => resolve());
+      socket.write(bytes.subarray(0, bodyStart));
+      let at = bodyStart;
+      const pieces = [...c.trickle!];
+      const next = (): void => {
+        const size = pieces.shift();
+        if (size === undefined) {
+          socket.write(bytes.subarray(at));
+          return;
+        }
+        socket.write(bytes.subarray(at, at + size));
+        at += size;
+        setTimeout(next, 20);
+      };
+      setTimeout(next, 20);
+    });
+  } finally {
+    socket.destroy();
+  }
+  return parseWire(Buffer.concat(chunks), head);
+}
 
 type Side = 'bridged' | 'fastify' | 'koa';
 
@@ -796,6 +836,31 @@ describeUpstream(
       res.removeHeader('Content-Length');
       res.end('chunked please');
     });
+    a.post('/pipe', (req, res) => {
+      res.type('application/octet-stream');
+      req.pipe(res);
+    });
+    a.post('/readable-loop', (req, res) => {
+      const parts: Buffer[] = [];
+      req.on('readable', () => {
+        let chunk: Buffer | null;
+        while ((chunk = req.read() as Buffer | null) !== null) parts.push(chunk);
+      });
+      req.on('end', () => void res.json({ length: Buffer.concat(parts).length, complete: req.complete }));
+    });
+    a.post('/pause-resume', (req, res) => {
+      let length = 0;
+      req.on('data', (chunk: Buffer) => {
+        length += chunk.length;
+        req.pause();
+        setTimeout(() => req.resume(), 1);
+      });
+      req.on('end', () => void res.json({ length }));
+    });
+    a.get('/short-length', (_req, res) => {
+      res.setHeader('Content-Length', '10');
+      res.end('abc');
+    });
     a.get('/echo-headers', (req, res) => void res.json({ latin: Buffer.from(req.get('X-Latin') ?? '', 'latin1').toString('hex'), space: req.get('X-Space') }));
     const blog = express.Router();
     blog.get('/', (req, res) => void res.json({ blog: true, baseUrl: req.baseUrl, url: req.url, originalUrl: req.originalUrl }));
@@ -867,6 +932,11 @@ describeUpstream(
     { name: 'res.writeHead after res.setHeader merges', method: 'GET', target: '/write-head-merge' },
     { name: 'res.write streaming without a length', method: 'GET', target: '/write-stream' },
     { name: 'res.removeHeader("Content-Length") then end(data) is chunked', method: 'GET', target: '/no-length' },
+    { name: 'req.pipe(res) echoes a 1 MB upload', method: 'POST', target: '/pipe', headers: [['Content-Type', 'application/octet-stream']], body: Buffer.alloc(1_000_000, 'z') },
+    { name: 'req.pipe(res) echoes a chunked upload', method: 'POST', target: '/pipe', headers: [['Transfer-Encoding', 'chunked']], body: chunked([Buffer.alloc(30_000, 'a'), Buffer.alloc(50_000, 'b')]) },
+    { name: "req.read() in a 'readable' loop", method: 'POST', target: '/readable-loop', headers: [['Content-Type', 'application/octet-stream']], body: Buffer.alloc(300_000, 'q') },
+    { name: "req.pause()/resume() from 'data'", method: 'POST', target: '/pause-resume', headers: [['Content-Type', 'application/octet-stream']], body: Buffer.alloc(200_000, 'p') },
+    { name: 'a Content-Length longer than the body: the connection ends short', method: 'GET', target: '/short-length' },
     { name: 'req.headers with obs-text (latin-1) values', method: 'GET', target: '/echo-headers', headers: [['X-Latin', 'caf\u00e9'], ['X-Space', 'a  b']] },
   ],
   [
@@ -875,6 +945,14 @@ describeUpstream(
     'app.options should default to the routes defined',
     'app.head should default to GET',
     'app.use(path, router) should set req.baseUrl and req.url',
+    'app.router params should work with unicode',
+    'finalhandler: 404 on a POST with an unread body',
+    'finalhandler: 404 on a POST with an unread chunked body',
+    'app.router with an absolute-form request-target',
+    'req.pipe(res) echoes a 1 MB upload',
+    'req.pipe(res) echoes a chunked upload',
+    'finalhandler: an error after the head was sent destroys the connection',
+    'app.route should support .post',
   ],
 );
 
@@ -953,6 +1031,9 @@ describeUpstream(
     { name: 'express.urlencoded() extended should parse deep object', method: 'POST', target: '/urlencoded/extended', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: 'user[name][first]=tobi&arr[]=1&arr[]=2' },
     { name: 'express.urlencoded() parameterLimit should 413 if over limit', method: 'POST', target: '/urlencoded/param-limit', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: 'a=1&b=2&c=3' },
     { name: 'express.urlencoded() should parse a 1 MB form', method: 'POST', target: '/urlencoded', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: 'x=' + 'y'.repeat(90_000) },
+    { name: 'express.json() should parse a body that arrives slowly', method: 'POST', target: '/json', headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: 'tobi', pad: 'p'.repeat(40_000) }), trickle: [3, 10, 20_000] },
+    { name: 'express.json() should parse a chunked body that arrives slowly', method: 'POST', target: '/json', headers: [['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked']], body: chunked([Buffer.from('{"user":'), Buffer.from('"tobi"}')]), trickle: [5, 12] },
+    { name: 'express.json() with limit should 413 a chunked body that arrives slowly', method: 'POST', target: '/json/limit', headers: [['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked']], body: chunked([Buffer.from('{"str":"'), Buffer.alloc(2048, 'x'), Buffer.from('"}')]), trickle: [20, 700] },
     { name: 'express.json() with Expect: 100-continue', method: 'POST', target: '/json', headers: [['Content-Type', 'application/json'], ['Expect', '100-continue']], body: '{"user":"tobi"}' },
   ],
   [
@@ -962,6 +1043,8 @@ describeUpstream(
     'express.json() encoding should support gzip encoding',
     'express.urlencoded() should parse x-www-form-urlencoded',
     'express.json() should parse a chunked body',
+    'express.json() should parse a body that arrives slowly',
+    'express.json() with limit should 413 a chunked body that arrives slowly',
   ],
 );
 
@@ -1032,6 +1115,9 @@ describeUpstream(
     'express.static Range should support byte ranges',
     'express.static fallthrough false should 405 when POST request',
     'express.static large file',
+    'express.static should redirect unicode directory',
+    'express.static HTTP/1.0 large file',
+    'express.static should support HEAD',
   ],
 );
 
@@ -1080,6 +1166,19 @@ function lifecycleApp(): express.Express {
   a.get('/sendfile', (req, res) => {
     const events = watch(req, res);
     res.sendFile(bigFile, (err) => events.push(`sendFile callback ${err ? (err as NodeJS.ErrnoException).code : 'ok'}`));
+  });
+  a.post(
+    '/upload-abort',
+    (req, res, next) => {
+      watch(req, res);
+      next();
+    },
+    express.json(),
+    (req, res) => void res.json(req.body),
+  );
+  a.use((err: Error & { type?: string; code?: string; status?: number }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    logs.get(String(req.query.id))?.push(`error handler: ${err.type} ${err.code} ${err.status} ${err.message} (req.destroyed ${req.destroyed}, req.complete ${req.complete})`);
+    res.status(err.status ?? 500).end();
   });
   a.get('/sendfile-small', (req, res) => {
     const events = watch(req, res);
@@ -1144,6 +1243,24 @@ describe('lifecycle events, natively and through the bridge (test/res.sendFile.j
     expect(await eventsOf(bridged.port, n)).toEqual(expected);
   });
 
+  it('express.json() should error with type = "request.aborted" when the client leaves mid-upload', async () => {
+    const n = String(++id);
+    for (const port of [native.port, bridged.port]) {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.write(`POST /upload-abort?id=${n} HTTP/1.1\r\nHost: differential.test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"` + 'x'.repeat(100));
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+    }
+    const expected = await eventsOf(native.port, n);
+    expect(JSON.stringify(expected)).toContain('request.aborted');
+    expect(await eventsOf(bridged.port, n)).toEqual(expected);
+  });
+
   it('res.sendFile(path, fn) should invoke the callback when client aborts (ECONNABORTED)', async () => {
     const n = String(++id);
     await leaveEarly(native.port, `/sendfile?id=${n}`);
@@ -1151,5 +1268,96 @@ describe('lifecycle events, natively and through the bridge (test/res.sendFile.j
     const expected = await eventsOf(native.port, n);
     expect(JSON.stringify(expected)).toContain('ECONNABORTED');
     expect(await eventsOf(bridged.port, n)).toEqual(expected);
+  });
+});
+
+// --- over TLS and over IPv6: req.protocol, req.secure, req.ip from the connection itself ---
+
+function connectionApp(): express.Express {
+  const a = app();
+  a.get('/conn', (req, res) => {
+    const socket = req.socket as import('node:tls').TLSSocket;
+    res.cookie('session', '1', { secure: req.secure, sameSite: 'none' });
+    res.json({
+      ip: req.ip,
+      ips: req.ips,
+      protocol: req.protocol,
+      secure: req.secure,
+      hostname: req.hostname,
+      remoteFamily: socket.remoteFamily,
+      localAddress: socket.localAddress,
+      encrypted: socket.encrypted ?? null,
+      authorized: socket.authorized ?? null,
+      authorizationError: String(socket.authorizationError ?? null),
+      peerCertificate: typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : 'none',
+      tlsProtocol: typeof socket.getProtocol === 'function' ? socket.getProtocol() : 'none',
+      cipher: typeof socket.getCipher === 'function' ? socket.getCipher().name : 'none',
+      alpnProtocol: socket.alpnProtocol ?? null,
+    });
+  });
+  return a;
+}
+
+async function overTls(port: number, host: string, c: Case): Promise<Outcome> {
+  const socket = tls.connect({ port, host, rejectUnauthorized: false, servername: 'localhost' });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', reject);
+    socket.once('close', () => resolve());
+    socket.once('secureConnect', () => socket.write(requestBytes(c)));
+  });
+  return comparable(parseWire(Buffer.concat(chunks), false));
+}
+
+describe('over TLS: req.protocol / req.secure and the TLS socket (test/req.protocol.js, req.secure.js against a real https server)', () => {
+  let native: Listening;
+  let bridged: Listening;
+  beforeAll(async () => {
+    const credentials = selfSignedCertificate();
+    const server = https.createServer(credentials, connectionApp());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    native = listening(server as unknown as http.Server);
+    const wrapped = fromExpress(connectionApp());
+    bridged = listening(
+      await serve((environ, startResponse) => wrapped(environ, startResponse), { port: 0, host: '127.0.0.1', handleSignals: false, tls: credentials, errors: { write() {}, writelines() {}, flush() {} } }),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([native?.close(), bridged?.close()]);
+  });
+  it('req.protocol is "https" and req.secure true on a TLS connection', async () => {
+    const c: Case = { name: 'tls', method: 'GET', target: '/conn' };
+    expect(await overTls(bridged.port, '127.0.0.1', c)).toEqual(await overTls(native.port, '127.0.0.1', c));
+  });
+});
+
+describe('over IPv6: req.ip / socket.remoteFamily (test/req.ip.js against a server on ::1)', () => {
+  let native: Listening;
+  let bridged: Listening;
+  beforeAll(async () => {
+    const server = http.createServer(connectionApp());
+    await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
+    native = listening(server);
+    const wrapped = fromExpress(connectionApp());
+    bridged = listening(await serve((environ, startResponse) => wrapped(environ, startResponse), { port: 0, host: '::1', handleSignals: false }));
+  });
+  afterAll(async () => {
+    await Promise.all([native?.close(), bridged?.close()]);
+  });
+  it('req.ip is "::1" over an IPv6 loopback connection', async () => {
+    const c: Case = { name: 'v6', method: 'GET', target: '/conn' };
+    const ask = async (port: number): Promise<Outcome> => {
+      const socket = net.connect(port, '::1');
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.once('error', reject);
+        socket.once('close', () => resolve());
+        socket.write(requestBytes(c));
+      });
+      return comparable(parseWire(Buffer.concat(chunks), false));
+    };
+    expect(await ask(bridged.port)).toEqual(await ask(native.port));
   });
 });

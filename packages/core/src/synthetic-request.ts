@@ -2,6 +2,7 @@
 // socket-like Duplex that carries the peer, the local address and TLS (SPEC §7 fromNodeListener).
 import { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { cgiKeyFor, decodePathLatin1, splitRequestTarget } from './environ.js';
 import type { Environ, Input } from './types.js';
 
@@ -30,7 +31,23 @@ export class SyntheticSocket extends Duplex {
     this.remoteFamily = this.remoteAddress === undefined ? undefined : this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
     this.localAddress = environ.SERVER_NAME;
     this.localPort = Number(environ.SERVER_PORT);
-    if (environ['wsgi.url_scheme'] === 'https') this.encrypted = true;
+    if (environ['wsgi.url_scheme'] === 'https') {
+      this.encrypted = true;
+      // On a TLS connection the listener finds what a `tls.TLSSocket` tells about it (client-certificate
+      // auth reads `authorized` and `getPeerCertificate()`), answered by the real one.
+      const original = (environ['node.request'] as IncomingMessage | undefined)?.socket as TLSSocket | undefined;
+      if (original !== undefined && original !== null && original.encrypted === true) {
+        const self = this as unknown as TlsView;
+        self[kTls] = original;
+        self.authorized = original.authorized;
+        self.authorizationError = original.authorizationError;
+        self.alpnProtocol = original.alpnProtocol;
+        self.servername = (original as { servername?: string | false }).servername;
+        self.getPeerCertificate = getPeerCertificate;
+        self.getCipher = getCipher;
+        self.getProtocol = getProtocol;
+      }
+    }
     // `res.destroy(err)` hands its error to the socket; nobody is on the other end to hear it.
     this.on('error', ignore);
   }
@@ -85,6 +102,26 @@ export class SyntheticSocket extends Duplex {
   unref(): this {
     return this;
   }
+}
+
+const kTls = Symbol('node-wsgi.tls');
+type TlsView = Pick<TLSSocket, 'authorized' | 'authorizationError' | 'alpnProtocol' | 'getCipher' | 'getProtocol'> & {
+  [kTls]: TLSSocket;
+  getPeerCertificate: typeof getPeerCertificate;
+  servername: string | false | undefined;
+};
+
+// Shared by every TLS request (own properties of the socket, set only on TLS, as a plain socket has none).
+function getPeerCertificate(this: TlsView, detailed?: boolean): ReturnType<TLSSocket['getPeerCertificate']> {
+  return this[kTls].getPeerCertificate(detailed);
+}
+
+function getCipher(this: TlsView): ReturnType<TLSSocket['getCipher']> {
+  return this[kTls].getCipher();
+}
+
+function getProtocol(this: TlsView): ReturnType<TLSSocket['getProtocol']> {
+  return this[kTls].getProtocol();
 }
 
 // CGI key → header name, for keys no raw header line backs: HTTP_X_FORWARDED_FOR → X-Forwarded-For.
