@@ -15,7 +15,11 @@ import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import type { AddressInfo } from 'node:net';
-import { describeUpstream, listen, listening, serveBridged, type Listening, type Scenario, type UpstreamProbe } from './upstream-harness.js';
+import https from 'node:https';
+import { serve } from '@node-wsgi/core';
+import { selfSignedCertificate } from '../support/tls-cert.js';
+import { throughMiddleware } from '../differential/harness.js';
+import { describeUpstream, listen, listening, serveBridged, type Listening, type Scenario, type Side, type UpstreamProbe } from './upstream-harness.js';
 
 const PKG = path.join(import.meta.dirname, '..', '..', 'package.json');
 const PKG_LENGTH = fs.readFileSync(PKG).length;
@@ -1086,3 +1090,40 @@ describeUpstream(
   ]),
   { name: 'request getters through a host (ip, protocol, host, href, query, accepts, ...)', build: koa(requestEcho), probes: requestProbes.slice(0, 3) },
 ]);
+
+// Over TLS: https.createServer(app.callback()) against serve(passThrough(fromKoa(app)), { tls }). What
+// Koa reads off the socket (encrypted) decides protocol, secure, origin, href and secure cookies.
+const CERT = selfSignedCertificate();
+const quiet = { write() {}, writelines() {}, flush() {} };
+
+describeUpstream(
+  'Koa 3 upstream scenarios over TLS: https.createServer(app.callback()) against serve(passThrough(fromKoa(app)), { tls })',
+  {
+    native: async (app: Koa): Promise<Side> => {
+      const server = https.createServer(CERT, app.callback());
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return { ...listening(server), tls: true };
+    },
+    bridged: {
+      'serve(passThrough(fromKoa(app)), { tls })': async (app: Koa): Promise<Side> => {
+        const server = await serve(throughMiddleware(fromKoa(app)), { port: 0, host: '127.0.0.1', handleSignals: false, errors: quiet, tls: CERT });
+        return { ...listening(server), tls: true };
+      },
+    },
+  },
+  [
+    { name: 'request/protocol, secure, origin, href: when encrypted › should return "https"', build: koa(requestEcho), probes: requestProbes.slice(0, 1) },
+    {
+      name: 'ctx.cookies: with secure › should send a secure cookie over an encrypted connection',
+      build: koa(
+        (ctx) => {
+          ctx.cookies.set('name', 'jon', { secure: true, signed: true });
+          ctx.body = 'secure';
+        },
+        { keys: ['k'] },
+      ),
+    },
+    { name: 'response/redirect: when html is accepted, over https', build: koa((ctx) => ctx.redirect('/x')), probes: [{ method: 'GET', target: '/', headers: [['Accept', 'text/html']] }] },
+  ],
+);

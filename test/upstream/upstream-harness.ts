@@ -5,12 +5,14 @@
 // scenario that keeps state (a counter, a mutated prototype) cannot leak from one side to the other.
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import {
   captureConsoleErrors,
   comparable,
   exchange,
   listening,
+  parseWire,
   requestBytes,
   serveApp,
   throughMiddleware,
@@ -20,6 +22,26 @@ import {
 import type { App } from '@node-wsgi/core';
 
 export { listening, serveApp, throughMiddleware, type Listening };
+
+/** A server a scenario's side listens with; `tls` when it speaks HTTPS (a self-signed certificate). */
+export type Side = Listening & { tls?: boolean };
+
+/** exchange() over TLS: the same raw bytes, read until the server closes. */
+async function exchangeTls(port: number, bytes: Buffer, head: boolean): ReturnType<typeof exchange> {
+  const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false });
+  const chunks: Buffer[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.once('error', reject);
+      socket.once('close', () => resolve());
+      socket.once('secureConnect', () => socket.write(bytes));
+    });
+  } finally {
+    socket.destroy();
+  }
+  return parseWire(Buffer.concat(chunks), head);
+}
 
 /** A probe that may also leave out the harness's `Host` line (an HTTP/1.0 request without one). */
 export interface UpstreamProbe extends Omit<Probe, 'name'> {
@@ -48,12 +70,14 @@ export interface Scenario<T> {
    * (hooks that ran, events its request and response saw), compared the same way.
    */
   followUp?: UpstreamProbe;
+  /** The native response is cut short on purpose (an error mid-body); otherwise it must parse whole. */
+  incomplete?: boolean;
 }
 
 export interface Sides<T> {
-  native(app: T): Promise<Listening>;
+  native(app: T): Promise<Side>;
   /** Each bridged way of serving the app, by label. */
-  bridged: Record<string, (app: T) => Promise<Listening>>;
+  bridged: Record<string, (app: T) => Promise<Side>>;
   /**
    * Ways whose host spells and orders header names its own way (Fastify sends every name in lower
    * case and groups a name's lines, native routes included): there names are compared in lower case
@@ -86,9 +110,10 @@ function bytesOf(probe: UpstreamProbe): Buffer {
 }
 
 /** One wire exchange; a connection the server resets or leaves without a response is described, not thrown. */
-async function observe(port: number, probe: UpstreamProbe): Promise<Seen> {
+async function observe(side: Side, probe: UpstreamProbe): Promise<Seen> {
+  const port = side.port;
   if (probe.disconnectAfterMs !== undefined) {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = side.tls ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
     socket.on('error', () => {});
     socket.write(bytesOf(probe));
     await new Promise((resolve) => setTimeout(resolve, probe.disconnectAfterMs));
@@ -96,7 +121,7 @@ async function observe(port: number, probe: UpstreamProbe): Promise<Seen> {
     return { failed: 'the client went away' };
   }
   try {
-    return comparable(await exchange(port, bytesOf(probe), probe.method === 'HEAD'));
+    return comparable(await (side.tls ? exchangeTls : exchange)(port, bytesOf(probe), probe.method === 'HEAD'));
   } catch (err) {
     return { failed: String((err as Error).message).replace(/\d+ bytes/g, 'N bytes') };
   }
@@ -110,29 +135,32 @@ export function describeUpstream<T>(title: string, sides: Sides<T>, scenarios: A
         const label = `${scenario.name}${probe.name ? ` [${probe.name}]` : ''} (${probe.method} ${probe.target})`;
         it(label, async () => {
           const logged = captureConsoleErrors();
-          const open: Listening[] = [];
+          const open: Side[] = [];
           try {
             const native = await sides.native(await scenario.build());
             open.push(native);
-            const see = async (port: number): Promise<Seen[]> => {
-              const first = await observe(port, probe);
+            const see = async (side: Side): Promise<Seen[]> => {
+              const first = await observe(side, probe);
               const seen = [scenario.knownFraming !== undefined ? withoutFraming(first) : first];
               if (scenario.followUp !== undefined) {
                 // Let the first exchange's ending (onResponse hooks, 'close' events) run first; a
                 // client that went away leaves the app running a while longer.
                 await new Promise((resolve) => setTimeout(resolve, probe.disconnectAfterMs !== undefined ? 120 : 20));
-                seen.push(await observe(port, scenario.followUp));
+                seen.push(await observe(side, scenario.followUp));
               }
               return seen;
             };
-            const expected = await see(native.port);
+            const expected = await see(native);
+            // A case whose native side did not answer whole would compare nothing but the failure.
+            if (probe.disconnectAfterMs === undefined && !scenario.incomplete) expect(expected[0], 'native response').not.toHaveProperty('failed');
+            if (scenario.followUp !== undefined) expect(expected[1], 'native follow-up').not.toHaveProperty('failed');
             // Koa logs an error after its response went out; let it land before it is taken.
             await new Promise((resolve) => setTimeout(resolve, 5));
             const nativeLog = logged.take();
             for (const [way, start] of Object.entries(sides.bridged)) {
               const server = await start(await scenario.build());
               open.push(server);
-              const seen = await see(server.port);
+              const seen = await see(server);
               const host = sides.hostSpelling?.includes(way) === true;
               expect(host ? seen.map(hostSpelled) : seen, way).toEqual(host ? expected.map(hostSpelled) : expected);
               await new Promise((resolve) => setTimeout(resolve, 5));
