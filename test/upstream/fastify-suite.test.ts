@@ -491,6 +491,22 @@ const hooks: Array<Scenario<FastifyInstance>> = [
     probes: [GET, { name: '500', method: 'GET', target: '/boom' }, { name: '404', method: 'POST', target: '/nothing', headers: [['Content-Type', 'application/json']], body: '{}' }],
     followUp: LOG,
   },
+  {
+    name: 'headers-sent: disconnecting from a stream response should not crash the server (an endless stream is destroyed)',
+    build: fastify((app) =>
+      app.get('/', (request, reply) => {
+        const stream = new Readable({ read() {} });
+        const timer = setInterval(() => stream.push('tick\n'), 5);
+        stream.on('close', () => {
+          clearInterval(timer);
+          (request as unknown as { seenEntry: { events: string[] } }).seenEntry.events.push('stream close');
+        });
+        void reply.type('text/event-stream').send(stream);
+      }),
+    ),
+    probes: [{ method: 'GET', target: '/', disconnectAfterMs: 30 }],
+    followUp: SEEN,
+  },
 ];
 
 // test/request*.test.js, test/trust-proxy.test.js, test/url-rewriting, test/case-insensitive.test.js

@@ -755,6 +755,36 @@ const context: Array<Scenario<Koa>> = [
   // with its 'aborted' error while the synthetic socket is still open; Node hands that error on to
   // the socket, whose 'error' Koa's on-finished handler takes for an app error: Koa logs
   // "Error: aborted" for every client that goes away, natively it logs nothing.
+  {
+    name: 'respond: when .body is a Stream › an endless stream is destroyed when the client goes away',
+    build: () => {
+      const app = new Koa();
+      // Quiet: what Koa logs here depends on TCP natively (a reset reads as "read ECONNRESET"); through
+      // the bridge it logs "Error: aborted" (see the note on 'response/writable' above).
+      app.silent = true;
+      const seen: string[] = [];
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/__seen') {
+          ctx.body = seen;
+          return;
+        }
+        await next();
+      });
+      app.use((ctx) => {
+        const stream = new Readable({ read() {} });
+        const timer = setInterval(() => stream.push('tick\n'), 5);
+        stream.on('close', () => {
+          clearInterval(timer);
+          seen.push(`stream close, writable ${ctx.writable}`);
+        });
+        ctx.type = 'text/event-stream';
+        ctx.body = stream;
+      });
+      return app;
+    },
+    probes: [{ method: 'GET', target: '/', disconnectAfterMs: 30 }],
+    followUp: { method: 'GET', target: '/__seen' },
+  },
 ];
 
 // __tests__/request/*.test.js: what the request getters read off req, echoed whole.
