@@ -370,6 +370,11 @@ describeUpstream(
     a.get('/set/charset', (_req, res) => void res.set('Content-Type', 'text/html').end());
     a.get('/set/tab', (_req, res) => void res.set('X-Tab', 'a\tb').end('tab'));
     a.get('/set/empty', (_req, res) => void res.set('X-Empty', '').end('empty'));
+    a.get('/set/token-name', (_req, res) => void res.set("X-Token!#$%&'*+-.^_`|~", 'v').set('X_Under', 'u').end('tokens'));
+    a.get('/set/tab-reason', (_req, res) => {
+      res.statusMessage = 'Fine\tThanks';
+      res.status(200).end('tab in reason');
+    });
     a.get('/set/array-type', (_req, res) => void res.set('Content-Type', ['text/html'] as unknown as string).end());
     a.get('/append', (_req, res) => {
       res.append('Link', '<http://localhost/>');
@@ -442,6 +447,8 @@ describeUpstream(
     { name: 'res.set(field, value) should add the charset by default', method: 'GET', target: '/set/charset' },
     { name: 'res.set a value with a horizontal tab', method: 'GET', target: '/set/tab' },
     { name: 'res.set an empty value', method: 'GET', target: '/set/empty' },
+    { name: 'res.set a header name using every token character, and one with "_"', method: 'GET', target: '/set/token-name' },
+    { name: 'res.statusMessage with a horizontal tab', method: 'GET', target: '/set/tab-reason' },
     { name: 'res.set(field, values) should throw when Content-Type is an array', method: 'GET', target: '/set/array-type' },
     { name: 'res.append(field, val) should append multiple headers', method: 'GET', target: '/append' },
     { name: 'res.append(field, val) should work with res.cookie()', method: 'GET', target: '/append/cookies' },
@@ -1207,17 +1214,31 @@ async function leaveEarly(port: number, target: string): Promise<void> {
 }
 
 describe('lifecycle events, natively and through the bridge (test/res.sendFile.js "should invoke the callback when client aborts", on-finished)', () => {
+  let servers: Servers;
   let native: Listening;
   let bridged: Listening;
-  let served: Listening;
   let id = 0;
   beforeAll(async () => {
-    native = await listen(http.createServer(lifecycleApp()));
-    ({ served, bridged } = await serveBoth(fromExpress(lifecycleApp())));
+    servers = await startServers(lifecycleApp, true);
+    ({ native, bridged } = servers);
   });
   afterAll(async () => {
-    await Promise.all([native?.close(), served?.close(), bridged?.close()]);
+    await Promise.all([servers?.native.close(), servers?.served.close(), servers?.bridged.close(), servers?.fastify?.close(), servers?.koa?.close()]);
   });
+
+  for (const side of ['fastify', 'koa'] as const) {
+    it(`a client that leaves mid-stream, and res.sendFile's callback on abort [${side} host]`, async () => {
+      const n = String(++id);
+      const m = String(++id);
+      await leaveEarly(native.port, `/stream?id=${n}`);
+      await leaveEarly(servers[side]!.port, `/stream?id=${n}`);
+      await leaveEarly(native.port, `/sendfile?id=${m}`);
+      await leaveEarly(servers[side]!.port, `/sendfile?id=${m}`);
+      const expected = [await eventsOf(native.port, n), await eventsOf(native.port, m)];
+      expect(JSON.stringify(expected)).toContain('ECONNABORTED');
+      expect([await eventsOf(servers[side]!.port, n), await eventsOf(servers[side]!.port, m)]).toEqual(expected);
+    });
+  }
 
   const normal: Array<[string, Case]> = [
     ['a GET answered with res.send: end, finish, close in order', { name: 'normal', method: 'GET', target: '/normal' }],
@@ -1225,13 +1246,17 @@ describe('lifecycle events, natively and through the bridge (test/res.sendFile.j
     ['res.sendFile(path, fn) should invoke the callback when complete', { name: 'small file', method: 'GET', target: '/sendfile-small' }],
   ];
   for (const [title, c] of normal) {
-    it(title, async () => {
-      const n = String(++id);
-      const target = `${c.target}?id=${n}`;
-      await exchange(native.port, requestBytes({ ...c, target }), false);
-      await exchange(bridged.port, requestBytes({ ...c, target }), false);
-      expect(await eventsOf(bridged.port, n)).toEqual(await eventsOf(native.port, n));
-    });
+    for (const side of ['bridged', 'fastify', 'koa'] as const) {
+      it(`${title}${side === 'bridged' ? '' : ` [${side} host]`}`, async () => {
+        const n = String(++id);
+        const target = `${c.target}?id=${n}`;
+        await exchange(native.port, requestBytes({ ...c, target }), false);
+        await exchange(servers[side]!.port, requestBytes({ ...c, target }), false);
+        const expected = await eventsOf(native.port, n);
+        expect(expected).not.toBeNull();
+        expect(await eventsOf(servers[side]!.port, n)).toEqual(expected);
+      });
+    }
   }
 
   it('a client that leaves mid-stream: req and res close, res.write returns false after', async () => {
@@ -1361,3 +1386,116 @@ describe('over IPv6: req.ip / socket.remoteFamily (test/req.ip.js against a serv
     expect(await ask(bridged.port)).toEqual(await ask(native.port));
   });
 });
+
+describe('res.set("Date", value): the app\'s own Date is kept (the harness leaves Date out of its comparison)', () => {
+  let native: Listening;
+  let bridged: Listening;
+  let served: Listening;
+  const build = (): express.Express => {
+    const a = app();
+    a.get('/date', (_req, res) => void res.set('Date', 'Mon, 01 Jan 2024 00:00:00 GMT').send('dated'));
+    return a;
+  };
+  beforeAll(async () => {
+    native = await listen(http.createServer(build()));
+    ({ served, bridged } = await serveBoth(fromExpress(build())));
+  });
+  afterAll(async () => {
+    await Promise.all([native?.close(), served?.close(), bridged?.close()]);
+  });
+  it('res.set("Date") reaches the client unchanged', async () => {
+    const dates = async (port: number) =>
+      (await exchange(port, requestBytes({ name: 'date', method: 'GET', target: '/date' }), false)).headers.filter(([n]) => n.toLowerCase() === 'date');
+    const expected = await dates(native.port);
+    expect(expected).toEqual([['Date', 'Mon, 01 Jan 2024 00:00:00 GMT']]);
+    expect(await dates(bridged.port)).toEqual(expected);
+  });
+});
+
+// --- keep-alive: several requests on one connection ---
+
+/** Splits the bytes of consecutive responses (each framed by Content-Length or chunked) and parses each. */
+function splitResponses(data: Buffer, heads: boolean[]): Outcome[] {
+  const out: Outcome[] = [];
+  let rest = data;
+  for (const head of heads) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end === -1) {
+      out.push({ incomplete: `no head in ${JSON.stringify(rest.toString('latin1').slice(0, 100))}` });
+      break;
+    }
+    const headText = rest.subarray(0, end).toString('latin1');
+    const status = Number(headText.slice(9, 12));
+    const length = /\r\ncontent-length: *(\d+)/i.exec(headText);
+    let total = end + 4;
+    if (!head && status !== 204 && status !== 304) {
+      if (length !== null) total += Number(length[1]);
+      else if (/\r\ntransfer-encoding: *chunked/i.test(headText)) total = rest.indexOf('\r\n0\r\n\r\n', end) + 7;
+      else total = rest.length;
+    }
+    out.push(comparable(parseWire(rest.subarray(0, total), head)));
+    rest = rest.subarray(total);
+  }
+  return out;
+}
+
+describeKeepAlive();
+
+function describeKeepAlive(): void {
+  describe('keep-alive and pipelining (test/app.router.js and finalhandler cases on one connection)', () => {
+    let servers: Servers | undefined;
+    const build = (): express.Express => {
+      const a = app();
+      a.get('/hello', (_req, res) => void res.send('hello'));
+      a.get('/file', (_req, res) => void res.sendFile(fixture('big.bin')));
+      a.post('/json', express.json(), (req, res) => void res.json(req.body));
+      a.post('/ignore', (_req, res) => void res.send('body ignored'));
+      return a;
+    };
+    beforeAll(async () => {
+      servers = await startServers(build, true);
+    });
+    afterAll(async () => {
+      await Promise.all([servers?.native.close(), servers?.served.close(), servers?.bridged.close(), servers?.fastify?.close(), servers?.koa?.close()]);
+    });
+    const sequence = (): { bytes: Buffer; heads: boolean[] } => {
+      const requests: Case[] = [
+        { name: '1', method: 'POST', target: '/ignore', headers: [['Content-Type', 'text/plain']], body: 'u'.repeat(20_000) },
+        { name: '2', method: 'GET', target: '/hello' },
+        { name: '3', method: 'POST', target: '/nope', headers: [['Content-Type', 'application/json']], body: '{"a":1}' },
+        { name: '4', method: 'HEAD', target: '/file' },
+        { name: '5', method: 'POST', target: '/json', headers: [['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked']], body: chunked([Buffer.from('{"b":'), Buffer.from('2}')]) },
+        { name: '6', method: 'GET', target: '/file' },
+      ];
+      // Every request keeps the connection open but the last; requestBytes adds `Connection: close`.
+      const bytes = Buffer.concat(
+        requests.map((c, i) => {
+          const one = requestBytes(c);
+          return i === requests.length - 1 ? one : Buffer.from(one.toString('latin1').replace('Connection: close\r\n', ''), 'latin1');
+        }),
+      );
+      return { bytes, heads: requests.map((c) => c.method === 'HEAD') };
+    };
+    for (const side of ['bridged', 'fastify', 'koa'] as const) {
+      it(`six pipelined requests (unread body, 404 with a body, HEAD, chunked JSON, a file) answer in order${side === 'bridged' ? '' : ` [${side} host]`}`, async () => {
+        const { bytes, heads } = sequence();
+        const raw = async (port: number): Promise<Buffer> => {
+          const socket = net.connect(port, '127.0.0.1');
+          const chunks: Buffer[] = [];
+          await new Promise<void>((resolve, reject) => {
+            socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+            socket.once('error', reject);
+            socket.once('close', () => resolve());
+            socket.write(bytes);
+          });
+          return Buffer.concat(chunks);
+        };
+        const normalise = (outcomes: Outcome[]) =>
+          side === 'fastify' ? outcomes.map((o) => ('headers' in o ? { ...o, headers: o.headers.map(([n, v]): [string, string] => [n.toLowerCase(), v]) } : o)) : outcomes;
+        const expected = splitResponses(await raw(servers!.native.port), heads);
+        expect(expected).toHaveLength(6);
+        expect(normalise(splitResponses(await raw(servers![side]!.port), heads))).toEqual(normalise(expected));
+      });
+    }
+  });
+}
