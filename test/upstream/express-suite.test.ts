@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import tls from 'node:tls';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serve } from '@node-wsgi/core';
+import { mount, serve } from '@node-wsgi/core';
 import { fromExpress } from '@node-wsgi/express';
 import { toFastify } from '@node-wsgi/fastify';
 import { toKoa } from '@node-wsgi/koa';
@@ -21,6 +21,7 @@ import cookieParser from 'cookie-parser';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
+import koaMount from 'koa-mount';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   captureConsoleErrors,
@@ -29,6 +30,7 @@ import {
   exchange,
   listening,
   parseWire,
+  serveApp,
   serveBoth,
   type Listening,
 } from '../differential/harness.js';
@@ -1115,6 +1117,14 @@ describeUpstream(
     { name: 'express.static setHeaders should reject non-functions / set headers', method: 'GET', target: '/set-headers/todo.txt' },
     { name: 'express.static setHeaders should not get called on 404', method: 'GET', target: '/set-headers/nope.txt' },
     { name: 'express.static HTTP/1.0 large file', method: 'GET', target: '/s/big.bin', version: '1.0' },
+    { name: 'express.static should not redirect to protocol-relative locations', method: 'GET', target: '/s//users' },
+    { name: 'express.static should catch urlencoded ../', method: 'GET', target: '/s/users/%2e%2e/%2e%2e/todo.txt' },
+    { name: 'express.static should serve with an escaped slash in the path', method: 'GET', target: '/s/users%2Ftobi.txt' },
+    { name: 'express.static should 404 with a backslash traversal', method: 'GET', target: '/no-fall/users/..%5C..%5Ctodo.txt' },
+    { name: 'express.static should respect dotted segments that stay inside', method: 'GET', target: '/s/users/../todo.txt' },
+    { name: 'express.static should 404 on a NUL byte', method: 'GET', target: '/no-fall/todo%00.txt' },
+    { name: 'express.static with a query string', method: 'GET', target: '/s/todo.txt?v=1&x' },
+    { name: 'express.static with If-Modified-Since and If-None-Match both', method: 'GET', target: '/s/nums.txt', headers: [['If-None-Match', '"nope"'], ['If-Modified-Since', future]] },
   ],
   [
     'express.static should serve static files',
@@ -1499,3 +1509,58 @@ function describeKeepAlive(): void {
     }
   });
 }
+
+// --- mounted under a prefix: host.use('/mnt', app) natively, mount() / Fastify's prefix / koa-mount bridged ---
+
+describe("mounted under '/mnt' (test/app.use.js, acceptance/mounting.js, express.static.js redirects under a mount)", () => {
+  let servers: Record<'native' | 'bridged' | 'fastify' | 'koa', Listening> | undefined;
+  const build = (): express.Express => {
+    const a = app();
+    a.get('/where', (req, res) => void res.json({ baseUrl: req.baseUrl, url: req.url, originalUrl: req.originalUrl, path: req.path, query: req.query }));
+    a.get('/go', (req, res) => void res.redirect(`${req.baseUrl}/where`));
+    a.get('/relative', (_req, res) => void res.redirect('where?x=1'));
+    a.get('/file', (_req, res) => void res.sendFile(fixture('nums.txt')));
+    a.use('/s', express.static(dir));
+    return a;
+  };
+  beforeAll(async () => {
+    const outer = app();
+    outer.use('/mnt', build());
+    const native = await listen(http.createServer(outer));
+    const bridged = await serveApp(mount({ '/mnt': fromExpress(build()) }));
+    const fastify = Fastify({ forceCloseConnections: true });
+    await fastify.register(toFastify(fromExpress(build())), { prefix: '/mnt' });
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    const koa = new Koa();
+    koa.silent = true;
+    koa.use(koaMount('/mnt', toKoa(fromExpress(build()))));
+    servers = {
+      native,
+      bridged,
+      fastify: { port: (fastify.server.address() as AddressInfo).port, close: () => fastify.close() },
+      koa: await listen(http.createServer(koa.callback())),
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(servers ?? {}).map((s) => s.close()));
+  });
+  const cases: Case[] = [
+    { name: 'req.baseUrl / req.originalUrl / req.path under the mount', method: 'GET', target: '/mnt/where?a=1+2&b=%C3%A9' },
+    { name: 'res.redirect built from req.baseUrl', method: 'GET', target: '/mnt/go' },
+    { name: 'res.redirect to a relative url', method: 'GET', target: '/mnt/relative' },
+    { name: 'res.sendFile under the mount', method: 'GET', target: '/mnt/file' },
+    { name: 'express.static redirecting a directory under the mount keeps the prefix', method: 'GET', target: '/mnt/s/users?x=1' },
+    { name: 'express.static file under the mount', method: 'GET', target: '/mnt/s/users/tobi.txt' },
+    { name: 'express.static index under the mount', method: 'GET', target: '/mnt/s/users/' },
+    { name: 'the mount point itself', method: 'GET', target: '/mnt' },
+  ];
+  for (const c of cases) {
+    for (const side of ['bridged', 'fastify', 'koa'] as const) {
+      it(`${c.name}${side === 'bridged' ? '' : ` [${side} host]`} (${c.method} ${c.target})`, async () => {
+        const lower = (o: Outcome) => (side === 'fastify' && 'headers' in o ? { ...o, headers: o.headers.map(([n, v]): [string, string] => [n.toLowerCase(), v]) } : o);
+        const expected = await outcome(servers!.native.port, c, false);
+        expect(lower(await outcome(servers![side].port, c, false))).toEqual(lower(expected));
+      });
+    }
+  }
+});
