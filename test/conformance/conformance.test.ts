@@ -323,7 +323,7 @@ const cases: Case[] = [
   },
   // --- headers ---
   {
-    it: 'repeated headers: two Set-Cookie (or Link) pairs from the app reach the client as two header lines, in order [R4]',
+    it: 'repeated headers: two Set-Cookie (or Link) pairs from the app reach the client as two header lines, in order, where the name first appears [R4]',
     async run(host) {
       const server = await host.start((environ, start) => {
         start('200 OK', [
@@ -332,6 +332,7 @@ const cases: Case[] = [
           ['Link', '</a.css>; rel=preload'],
           ['Set-Cookie', 'b=2'],
           ['Link', '</b.js>; rel=preload'],
+          ['X-After', 'last'],
         ]);
         if (environ.PATH_INFO === '/stream') {
           return (async function* () {
@@ -344,6 +345,9 @@ const cases: Case[] = [
         const response = await request(server.url + path);
         expect(response.lines('set-cookie'), path).toEqual(['a=1; Path=/', 'b=2']);
         expect(response.lines('link'), path).toEqual(['</a.css>; rel=preload', '</b.js>; rel=preload']);
+        // The app's order of names is kept: a repeated name does not move behind the names after it.
+        const names = response.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+        expect(names.lastIndexOf('link'), path).toBeLessThan(names.indexOf('x-after'));
       }
     },
   },

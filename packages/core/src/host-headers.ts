@@ -13,7 +13,6 @@ export interface HeaderTarget {
  * ```
  */
 export function applyHeaders(headers: ReadonlyArray<readonly [string, string]>, target: HeaderTarget): void {
-  let repeated: Map<string, [string, string[]]> | null = null;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
     const key = name.toLowerCase();
@@ -21,33 +20,24 @@ export function applyHeaders(headers: ReadonlyArray<readonly [string, string]>, 
       target.appendCookie(value);
       continue;
     }
-    let twice = false;
-    for (let j = 0; j < i; j++) {
-      if (headers[j]![0].length === name.length && headers[j]![0].toLowerCase() === key) {
-        twice = true;
-        break;
-      }
+    if (sameNameBefore(headers, i, key)) continue;
+    // Most names appear once; a repeated one goes out with all its values where it first appears, so
+    // the order of the app's headers is kept.
+    let values: string[] | null = null;
+    for (let j = i + 1; j < headers.length; j++) {
+      const later = headers[j]!;
+      if (later[0].length === name.length && later[0].toLowerCase() === key) (values ??= [value]).push(later[1]);
     }
-    if (!twice) {
-      // Most names appear once: look ahead only when a later header shares the name.
-      let again = false;
-      for (let j = i + 1; j < headers.length; j++) {
-        if (headers[j]![0].length === name.length && headers[j]![0].toLowerCase() === key) {
-          again = true;
-          break;
-        }
-      }
-      if (!again) {
-        target.set(name, value);
-        continue;
-      }
-    }
-    repeated ??= new Map();
-    const entry = repeated.get(key);
-    if (entry === undefined) repeated.set(key, [name, [value]]);
-    else entry[1].push(value);
+    target.set(name, values ?? value);
   }
-  if (repeated !== null) for (const [name, values] of repeated.values()) target.set(name, values);
+}
+
+function sameNameBefore(headers: ReadonlyArray<readonly [string, string]>, i: number, key: string): boolean {
+  for (let j = 0; j < i; j++) {
+    const name = headers[j]![0];
+    if (name.length === key.length && name.toLowerCase() === key) return true;
+  }
+  return false;
 }
 
 /** Whether the app gave a header of this (lowercase) name. */
