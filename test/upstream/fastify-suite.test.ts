@@ -649,7 +649,8 @@ describeUpstream(
     hostSpelling: [
       // Fastify sends lower-case names and groups a name's lines, even for a hijacked raw response.
       'fastify: register(toFastify(fromFastify(instance)))',
-      // toKoa hands the headers to ctx.set, name by name: the order of different names is Koa's.
+      // Fastify's lower-case 'set-cookie' goes out as 'Set-Cookie' through toKoa (names are
+      // case-insensitive; each name's values, in their order, are still compared).
       'koa: use(toKoa(fromFastify(instance)))',
     ],
   },
