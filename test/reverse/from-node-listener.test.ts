@@ -163,6 +163,33 @@ describe('fromNodeListener(listener) streaming', () => {
     }
   });
 
+  it('ends the exchange normally when the listener calls end() after its Content-Length was sent whole (a piped stream ends later): never "aborted"', async () => {
+    const ended = signal<Ending>();
+    const listener: Listener = (req, res) => {
+      watchEnding(req, res, ended.resolve);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '10' });
+      res.write('0123456789');
+      setTimeout(() => res.end(), 50);
+    };
+    const served = await serveWrapped(fromNodeListener(listener));
+    const response = await fetchRaw(served.url);
+    expect(response.body.toString()).toBe('0123456789');
+    expect(await ended.promise).toEqual({ aborted: false, reqAborted: false, writableEnded: true });
+  });
+
+  it('aborts a listener that sent its whole Content-Length but never calls end(), after a grace period: nothing runs on', async () => {
+    const ended = signal<Ending>();
+    const listener: Listener = (req, res) => {
+      watchEnding(req, res, ended.resolve);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '10' });
+      res.write('0123456789');
+    };
+    const served = await serveWrapped(fromNodeListener(listener));
+    const response = await fetchRaw(served.url);
+    expect(response.body.toString()).toBe('0123456789');
+    expect(await ended.promise).toEqual({ aborted: true, reqAborted: true, writableEnded: false });
+  });
+
   it('never shows "aborted" for a request that completes, with or without a body', async () => {
     const endings: Ending[] = [];
     const closed: Array<() => void> = [];

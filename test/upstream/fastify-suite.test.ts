@@ -244,8 +244,9 @@ const reply: Array<Scenario<FastifyInstance>> = [
       }),
     ),
     incomplete: true,
-    // Not followed by /__seen: both sides abort, but natively the request's 'aborted' comes before
-    // the response's 'close', through the bridge after (left out, a divergence of event order).
+    // Natively the request's 'aborted' comes before the response's 'close': the bridge aborts the
+    // request when its synthetic connection closes, as Node's server does.
+    followUp: SEEN,
   },
   {
     name: 'stream: an error before the first chunk goes to the error handler',
@@ -261,9 +262,9 @@ const reply: Array<Scenario<FastifyInstance>> = [
   {
     name: 'stream: a stream with its Content-Length set by the route',
     build: fastify((app) => app.get('/', (_req, reply) => void reply.header('Content-Length', String(PKG_LENGTH)).type('application/json').send(fs.createReadStream(PKG)))),
-    // Not followed by /__seen: the bytes are equal, but the gateway stops at the Content-Length before
-    // the stream's end reached res.end(), and the bridge takes that stop for a disconnect: onResponse
-    // never runs, onRequestAbort does (left out, a divergence).
+    // The gateway stops at the Content-Length before the stream's end reaches res.end(): the bridge
+    // waits for that end, so onResponse runs and onRequestAbort does not, as natively.
+    followUp: SEEN,
   },
   {
     name: '404s: a POST with a body to a missing route',
@@ -369,17 +370,14 @@ const bodies: Array<Scenario<FastifyInstance>> = [
     followUp: SEEN,
   },
   {
-    name: 'content-parser: an unsupported type answers 415 (the lifecycle left out)',
+    name: 'content-parser: an unsupported type answers 415, the body unread and the request not aborted',
     build: fastify((app) => app.post('/', async (req) => ({ body: req.body ?? null }))),
     probes: [{ method: 'POST', target: '/', headers: [['Content-Type', 'application/x-nope']], body: 'x' }],
-    // Not followed by /__seen: a body Fastify leaves unread makes the bridged request look aborted
-    // (onRequestAbort runs, request.raw.aborted is true); left out, a divergence.
+    followUp: SEEN,
   },
   {
     name: 'body-limit: bodyLimit exceeded answers 413 (by counting a chunked body)',
     build: fastify((app) => app.post('/', async (req) => ({ body: req.body ?? null })), { bodyLimit: 10 }),
-    // By Content-Length, Fastify answers 413 without reading the body: the bridged request then looks
-    // aborted (as for the 415 above); left out of the lifecycle comparison here.
     probes: [
       {
         name: 'chunked',
@@ -586,11 +584,10 @@ const request: Array<Scenario<FastifyInstance>> = [
     probes: [{ method: 'GET', target: '/toolongparam' }],
   },
   {
-    name: 'body-limit: bodyLimit exceeded by Content-Length answers 413 (the lifecycle left out)',
+    name: 'body-limit: bodyLimit exceeded by Content-Length answers 413, the body unread and the request not aborted',
     build: fastify((app) => app.post('/', async (req) => ({ body: req.body ?? null })), { bodyLimit: 10 }),
     probes: [{ method: 'POST', target: '/', headers: [['Content-Type', 'application/json']], body: '{"hello":"world, too long"}' }],
-    // Not followed by /__seen: Fastify answers without reading the body, and the bridged request then
-    // looks aborted (onRequestAbort runs), as for the 415 above; left out, a divergence.
+    followUp: SEEN,
   },
   {
     name: 'url-rewriting: should rewrite url (rewriteUrl), request.originalUrl kept',

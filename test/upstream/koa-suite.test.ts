@@ -191,7 +191,7 @@ const respond: Array<Scenario<Koa>> = [
   { name: 'respond: when .body is undefined › should respond 204 by default', build: koa((ctx) => void (ctx.body = undefined)) },
   { name: 'respond: when .body is a string › should respond', build: koa((ctx) => void (ctx.body = 'Hello')) },
   { name: 'respond: when .body is a Buffer › should respond', build: koa((ctx) => void (ctx.body = Buffer.from('Hello'))) },
-  // 'when .body is a Blob › should respond': left out, see the note on Content-Length streams below.
+  { name: 'respond: when .body is a Blob › should respond', build: koa((ctx) => void (ctx.body = new Blob(['Hello']))) },
   { name: 'respond: when .body is a Blob › should keep Blob headers', build: koa((ctx) => void (ctx.body = new Blob(['hello world']))), probes: [HEAD] },
   { name: 'respond: when .body is a ReadableStream › should respond', build: koa((ctx) => void (ctx.body = new ReadableStream())), probes: [HEAD] },
   { name: 'respond: when .body is a ReadableStream › should respond hello', build: koa((ctx) => void (ctx.body = new Blob(['hello']).stream())) },
@@ -223,11 +223,27 @@ const respond: Array<Scenario<Koa>> = [
       ctx.set('Content-Type', 'application/json; charset=utf-8');
     }),
   },
-  // 'should keep content-length if not overwritten' and '... if overwritten with the same stream' (and
-  // the Blob body above, whose size Koa sets as ctx.length): left out, a divergence. The bytes on the
-  // wire are equal, but the gateway stops at the declared Content-Length before Koa's pipeline has
-  // called res.end(), and the bridge takes that stop for a client disconnect: Koa sees its request
-  // aborted and its response closed before 'finish', and logs "Error: aborted" and "Premature close".
+  // A stream whose length Koa declares (these two, and the Blob above): the gateway stops at the
+  // Content-Length before Koa's pipeline has called res.end(); the bridge waits for that end instead
+  // of taking the stop for a disconnect, so Koa logs nothing, as natively.
+  {
+    name: 'respond: when .body is a Stream › should keep content-length if not overwritten',
+    build: koa((ctx) => {
+      ctx.length = PKG_LENGTH;
+      ctx.body = fs.createReadStream(PKG);
+      ctx.set('Content-Type', 'application/json; charset=utf-8');
+    }),
+  },
+  {
+    name: 'respond: when .body is a Stream › should keep content-length if overwritten with the same stream',
+    build: koa((ctx) => {
+      ctx.length = PKG_LENGTH;
+      const stream = fs.createReadStream(PKG);
+      ctx.body = stream;
+      ctx.body = stream;
+      ctx.set('Content-Type', 'application/json; charset=utf-8');
+    }),
+  },
   // 'should handle errors' and 'should handle all intermediate stream body errors' (a stream of a
   // missing file): on Node 20 Koa's pipeline destroys the response before its 404 goes out, so the
   // native client gets no response at all; the bridge answers 500 (destroy before head: known).
@@ -750,11 +766,30 @@ const context: Array<Scenario<Koa>> = [
       };
     }),
   },
-  // 'response/writable: when the socket closed before the response was sent': left out, a divergence.
-  // ctx.writable, req.aborted and the events are as native, but the bridge destroys the request
-  // with its 'aborted' error while the synthetic socket is still open; Node hands that error on to
-  // the socket, whose 'error' Koa's on-finished handler takes for an app error: Koa logs
-  // "Error: aborted" for every client that goes away, natively it logs nothing.
+  {
+    // The bridge closes its synthetic connection before it aborts the request, so the request's
+    // 'aborted' error never reaches the socket, where Koa's on-finished would log it as the app's.
+    name: 'response/writable: when the socket closed before the response was sent › should not be writable, and nothing logged',
+    build: () => {
+      const app = new Koa();
+      const seen: string[] = [];
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/__seen') {
+          ctx.body = seen;
+          return;
+        }
+        await next();
+      });
+      app.use(async (ctx) => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        seen.push(`writable ${ctx.writable}, aborted ${ctx.req.aborted}`);
+        ctx.body = 'too late';
+      });
+      return app;
+    },
+    probes: [{ method: 'GET', target: '/', disconnectAfterMs: 20 }],
+    followUp: { method: 'GET', target: '/__seen' },
+  },
   {
     name: 'respond: when .body is a Stream › an endless stream is destroyed when the client goes away',
     build: () => {

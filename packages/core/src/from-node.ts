@@ -3,7 +3,7 @@
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { markListenerApp, wrappedApp } from './round-trip.js';
 import { isHopByHop } from './start-response.js';
-import { buildSyntheticRequest, completeIfBodyless, SyntheticSocket } from './synthetic-request.js';
+import { buildSyntheticRequest, completeIfBodyless, discardBody, SyntheticSocket } from './synthetic-request.js';
 import type { App, Body, Environ, StartResponse } from './types.js';
 
 /** Bytes written by the listener and not yet pulled past which `res.write()` returns false (SPEC §7). */
@@ -64,6 +64,16 @@ function bridgedEnd(this: BridgedResponse, chunk?: unknown, encoding?: unknown, 
   return this;
 }
 
+function onConnectionClose(this: SyntheticSocket & { [kBridge]: ResponseBridge }): void {
+  const bridge = this[kBridge];
+  if (!bridge.res.writableFinished && !bridge.req.destroyed) bridge.req.destroy(connectionReset());
+}
+
+/** The error Node's server aborts a request with when its connection goes (connResetException). */
+function connectionReset(): Error {
+  return Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+}
+
 function onResponseClose(this: BridgedResponse): void {
   this[kBridge].closed();
 }
@@ -101,12 +111,20 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
   private isClosed = false;
   private done = false;
   private waiting: (() => void) | null = null;
+  /** The Node request environ came from, if any: how its connection ended is how this one does. */
+  private readonly origin: IncomingMessage | undefined;
+  /** The Content-Length of the head sent, when Node framed the body by one; bytes captured so far. */
+  private declaredLength = -1;
+  private capturedBytes = 0;
+  /** The gateway stopped at the declared length: the exchange completes when the listener ends. */
+  private completeOnEnd = false;
 
   constructor(
     environ: Environ,
     private readonly startResponse: StartResponse,
   ) {
     this.socket = new SyntheticSocket(environ);
+    this.origin = environ['node.request'] as IncomingMessage | undefined;
     this.req = buildSyntheticRequest(environ, this.socket);
     const res = new ServerResponse(this.req) as BridgedResponse;
     res[kBridge] = this;
@@ -114,6 +132,11 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
     methods.writeHead = bridgedWriteHead;
     methods.write = bridgedWrite;
     methods.end = bridgedEnd;
+    // Before the response's own 'close' listener, as Node's server listens on a connection before
+    // any response does: a connection that goes while the response is unfinished aborts the request
+    // first (abortIncoming), then closes the response.
+    (this.socket as SyntheticSocket & { [kBridge]: ResponseBridge })[kBridge] = this;
+    this.socket.once('close', onConnectionClose);
     res.assignSocket(this.socket as never);
     res.on('close', onResponseClose);
     res.on('finish', onResponseFinish);
@@ -136,6 +159,7 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
   written(bytes: Uint8Array): boolean {
     // 1xx/204/304 and HEAD carry no body: Node drops the bytes, and so do we.
     if (bytes.byteLength === 0 || !this.res._hasBody || this.done) return this.queuedBytes < RESPONSE_HIGH_WATER_MARK;
+    this.capturedBytes += bytes.byteLength;
     this.queue.push(bytes);
     this.queuedBytes += bytes.byteLength;
     this.wake();
@@ -146,11 +170,19 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
 
   ended(): void {
     this.finished = true;
+    if (this.completeOnEnd) {
+      this.completeOnEnd = false;
+      this.complete();
+    }
     this.wake();
   }
 
   closed(): void {
     this.isClosed = true;
+    if (this.completeOnEnd) {
+      this.completeOnEnd = false;
+      this.complete();
+    }
     this.wake();
   }
 
@@ -178,7 +210,10 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
         const name = head.slice(start, colon);
         if (!isHopByHop(name)) {
           headers.push([name, head.slice(colon + 1, end).trim()]);
-          if (name.length === 14 && name.toLowerCase() === 'content-length') framedByLength = true;
+          if (name.length === 14 && name.toLowerCase() === 'content-length') {
+            framedByLength = true;
+            this.declaredLength = Number(head.slice(colon + 1, end).trim());
+          }
         }
       }
       start = end + 2;
@@ -254,8 +289,14 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
   private complete(): void {
     this.done = true;
     if (!this.socket.destroyed) this.socket.destroy();
-    // Node dumps a body the listener left unread, so it sees 'end' and 'close', never 'aborted'.
-    if (!this.req.readableEnded) (this.req as IncomingMessage & { _dump(): void })._dump();
+    // Node dumps a body the listener left unread, so it sees 'end' and 'close', never 'aborted'. The
+    // gateway discards the rest of wsgi.input itself: the request ends here without reading it.
+    // As resOnFinish: only a body nobody started reading; one the listener paused mid-way stays so.
+    const req = this.req as IncomingMessage & { _consuming?: boolean; _dump(): void };
+    if (!req.readableEnded) {
+      discardBody(req);
+      if (req._consuming !== true) req._dump();
+    }
   }
 
   /**
@@ -269,14 +310,47 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
     if (this.finished) {
       // Ended whole (a HEAD, 204 or 304 is closed before its end is pulled): a normal ending.
       this.complete();
+    } else if (this.started && !this.isClosed && this.declaredLength >= 0 && this.capturedBytes >= this.declaredLength) {
+      // The gateway stopped at the Content-Length [B3] with every declared byte given: the listener
+      // (a stream piped into res) has not called end() yet. Natively that is a whole response, so
+      // the exchange ends normally once it does, never as a disconnect; a listener that never ends
+      // is aborted after a grace period, so nothing runs on for ever.
+      this.done = true;
+      this.completeOnEnd = true;
+      setTimeout(abortUnended, END_GRACE_MS, this).unref();
     } else {
       this.done = true;
-      const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
-      if (!this.req.destroyed) this.req.destroy(reset);
-      if (!this.socket.destroyed) this.socket.destroy();
+      this.abort();
     }
     this.wake();
   }
+
+  /** Stops a listener that did not end its response, as a client that went away would. */
+  abort(): void {
+    this.completeOnEnd = false;
+    // The socket goes first, as natively the connection is gone before the request is aborted, and
+    // the way the real one went: with its error (a reset: ECONNRESET, which Express's sendFile takes
+    // for an abort) or none (a client that closed). The request's own 'aborted' error then never
+    // reaches the socket, where on-finished (Koa) would take it for an error of the app's.
+    if (!this.socket.destroyed) {
+      const cause = (this.origin?.socket as { errored?: Error | null } | null | undefined)?.errored;
+      if (cause instanceof Error) this.socket.destroy(cause);
+      else this.socket.destroy();
+    }
+    if (!this.req.destroyed) this.req.destroy(connectionReset());
+  }
+
+  /** Still waiting for the listener's end() after its Content-Length was sent whole. */
+  get awaitingEnd(): boolean {
+    return this.completeOnEnd;
+  }
+}
+
+/** How long a listener may take to end() a response whose declared bytes were all sent. */
+const END_GRACE_MS = 2000;
+
+function abortUnended(bridge: ResponseBridge): void {
+  if (bridge.awaitingEnd) bridge.abort();
 }
 
 /**

@@ -252,12 +252,21 @@ interface BodyState {
   original: IncomingMessage | undefined;
   iterator: AsyncIterator<Uint8Array> | null;
   reading: boolean;
+  /** The response completed with the body unread: the request ends without reading on. */
+  discarded?: boolean;
 }
 const kBody = Symbol('node-wsgi.body');
 
 // Own property, not a subclass override: Express swaps the request's prototype (express#2805).
-function readFromInput(this: IncomingMessage & { [kBody]: BodyState }): void {
+function readFromInput(this: IncomingMessage & { [kBody]: BodyState; _consuming?: boolean }): void {
   const state = this[kBody];
+  // What Node's own _read marks: the listener has started reading, so a response that finishes
+  // leaves the rest of the body alone instead of dumping it (resOnFinish).
+  this._consuming = true;
+  if (state.discarded) {
+    endDiscarded(this);
+    return;
+  }
   if (state.reading) return;
   state.reading = true;
   const iterator = (state.iterator ??= state.input[Symbol.asyncIterator]());
@@ -265,6 +274,10 @@ function readFromInput(this: IncomingMessage & { [kBody]: BodyState }): void {
     (step) => {
       state.reading = false;
       if (this.destroyed) return;
+      if (state.discarded) {
+        endDiscarded(this);
+        return;
+      }
       if (step.done) {
         this.complete = true;
         // A chunked body's trailers, which Node parsed on the original request by the time its body
@@ -280,11 +293,33 @@ function readFromInput(this: IncomingMessage & { [kBody]: BodyState }): void {
     },
     (err: unknown) => {
       state.reading = false;
+      if (state.discarded) {
+        endDiscarded(this);
+        return;
+      }
       // The outer client went away mid-upload: the wrapped app sees what a Node server shows it.
       const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET', cause: err });
       this.destroy(reset);
     },
   );
+}
+
+function endDiscarded(req: IncomingMessage): void {
+  // Dumped (nobody read it): it ends, as Node's _dump() lets it. Read part-way and left so: natively
+  // the parser lets go of it and it neither ends nor aborts; nor does it here.
+  if (req.readableEnded || req.destroyed || (req as { _dumped?: boolean })._dumped !== true) return;
+  req.complete = true;
+  req.push(null);
+}
+
+/**
+ * The response is complete and the listener left the body unread: what is left of it is the
+ * gateway's to drain or discard, so the request ends without reading on (Node's `_dump()`, which
+ * reads on, would meet an input the gateway has already given up and abort the request).
+ */
+export function discardBody(req: IncomingMessage): void {
+  const state = (req as unknown as { [kBody]?: BodyState })[kBody];
+  if (state !== undefined) state.discarded = true;
 }
 
 /** A real `IncomingMessage` for environ, its body fed from `wsgi.input` as the listener reads. */
