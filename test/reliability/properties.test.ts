@@ -120,9 +120,8 @@ const planArb: fc.Arbitrary<ResponsePlan> = fc.record({
 }).map((plan) => {
   // A 204 carries neither Content-Type (validate's H1) nor Content-Length (B4; RFC 9110 §8.6): an
   // app that sends them breaks the contract, and hosts differ on whether they drop them (Koa does).
-  // A 304 may keep the app's Content-Length (SPEC B4), but Koa strips it whatever the app said (its
-  // respond() nulls the body of an empty status): a known host difference, reported, not compared.
-  if (plan.status.startsWith('304')) return { ...plan, declareLength: false, headers: plan.headers.filter(([n]) => n !== 'Content-Type') };
+  // A 304 keeps the app's Content-Type and Content-Length on every host (SPEC B4, B8), Koa included,
+  // whose respond() would strip them.
   if (!plan.status.startsWith('204')) return plan;
   return { ...plan, declareLength: false, headers: plan.headers.filter(([n]) => n !== 'Content-Type') };
 });

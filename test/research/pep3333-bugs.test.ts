@@ -453,25 +453,21 @@ describeHosts((host) => {
     expect(client.text).not.toContain('never sent');
   });
 
-  // Koa is left out: its respond() turns every 304 body into `ctx.body = null`, which strips the
-  // app's Content-Length (to-koa.ts does not restore it; reported, not fixed here).
-  if (host.name !== 'koa') {
-    it("bug 20 (gunicorn PR#3493): a 304 keeps the app's own Content-Length, with no body bytes after it", async () => {
-      const server = await host.start((environ, start) => {
-        if (environ.PATH_INFO === '/304') {
-          start('304 Not Modified', [['ETag', '"v1"'], ['Content-Length', '42']]);
-          return ['never sent'];
-        }
-        start('200 OK', [['Content-Type', 'text/plain']]);
-        return ['after'];
-      });
-      const client = await RawSocket.connect(server.port);
-      client.write(rawRequest('GET', '/mnt/304') + rawRequest('GET', '/mnt/ok'));
-      const notModified = await client.head();
-      expect([notModified.status, notModified.lines('content-length')]).toEqual([304, ['42']]);
-      const after = await within(client.head(notModified.bodyStart), 5000, 'the response after the 304');
-      expect(after.status).toBe(200);
-      expect(client.text).not.toContain('never sent');
+  it("bug 20 (gunicorn PR#3493): a 304 keeps the app's own Content-Length, with no body bytes after it", async () => {
+    const server = await host.start((environ, start) => {
+      if (environ.PATH_INFO === '/304') {
+        start('304 Not Modified', [['ETag', '"v1"'], ['Content-Length', '42']]);
+        return ['never sent'];
+      }
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return ['after'];
     });
-  }
+    const client = await RawSocket.connect(server.port);
+    client.write(rawRequest('GET', '/mnt/304') + rawRequest('GET', '/mnt/ok'));
+    const notModified = await client.head();
+    expect([notModified.status, notModified.lines('content-length')]).toEqual([304, ['42']]);
+    const after = await within(client.head(notModified.bodyStart), 5000, 'the response after the 304');
+    expect(after.status).toBe(200);
+    expect(client.text).not.toContain('never sent');
+  });
 });

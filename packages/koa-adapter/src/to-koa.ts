@@ -15,6 +15,7 @@ import {
   type Errors,
   type HeaderTarget,
 } from '@node-wsgi/core';
+import type { ServerResponse } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 
 export interface ToKoaOptions {
@@ -89,7 +90,36 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
       if (response.contentLength !== -1 && !ctx.res.hasHeader('Content-Length')) ctx.length = response.contentLength;
     }
     if (!hostTyped && !hasHeader(response.headers, 'content-type')) ctx.remove('Content-Type');
+    if (response.statusCode === 304) keepHeadersOfNotModified(ctx.res, response.headers);
   };
+}
+
+// Koa's respond() sets `ctx.body = null` for every 304, which removes the Content-Type and
+// Content-Length the app gave (the representation's, which B4 and B8 keep). They are put back as the
+// head goes out, for that one response: whatever writeHead was there (compression's on-headers) runs.
+const kKept = Symbol('node-wsgi.notModifiedHeaders');
+const kWriteHeadBefore = Symbol('node-wsgi.writeHeadBefore');
+type HeaderKeeping = ServerResponse & { [kKept]?: Array<[string, string]>; [kWriteHeadBefore]?: ServerResponse['writeHead'] };
+
+function keepHeadersOfNotModified(res: ServerResponse, headers: ReadonlyArray<readonly [string, string]>): void {
+  let kept: Array<[string, string]> | null = null;
+  for (const [name, value] of headers) {
+    const key = name.toLowerCase();
+    if (key === 'content-length' || key === 'content-type') (kept ??= []).push([name, value]);
+  }
+  if (kept === null) return;
+  const keeping = res as HeaderKeeping;
+  keeping[kKept] = kept;
+  keeping[kWriteHeadBefore] = res.writeHead;
+  keeping.writeHead = writeHeadKeepingHeaders as ServerResponse['writeHead'];
+}
+
+function writeHeadKeepingHeaders(this: HeaderKeeping, ...args: unknown[]): ServerResponse {
+  const kept = this[kKept];
+  if (kept !== undefined && this.statusCode === 304) {
+    for (const [name, value] of kept) if (!this.hasHeader(name)) this.setHeader(name, value);
+  }
+  return (this[kWriteHeadBefore] as (...a: unknown[]) => ServerResponse).apply(this, args);
 }
 
 // Koa takes Buffers, not other Uint8Arrays; wrapping shares the memory, it does not copy.
