@@ -437,6 +437,20 @@ describe('fromNodeListener(listener) request', () => {
     const plain = await client.get('/');
     expect((plain.json() as { encrypted: boolean }).encrypted).toBe(false);
   });
+
+  it("answers socket.address() as a real socket does, keys in net.Socket's order", async () => {
+    const listener: Listener = (req, res) => res.end(JSON.stringify(req.socket.address()));
+    const bridged = await serveWrapped(fromNodeListener(listener));
+    const native = http.createServer(listener as http.RequestListener).listen(0, '127.0.0.1');
+    try {
+      await once(native, 'listening');
+      const nativeText = (await fetchRaw(`http://127.0.0.1:${(native.address() as net.AddressInfo).port}/`)).body.toString();
+      const bridgedText = (await fetchRaw(bridged.url)).body.toString();
+      expect(bridgedText.replace(/"port":\d+/, '"port":0')).toBe(nativeText.replace(/"port":\d+/, '"port":0'));
+    } finally {
+      native.close();
+    }
+  });
 });
 
 describe('fromNodeListener(listener) request headers', () => {

@@ -78,8 +78,9 @@ export class SyntheticSocket extends Duplex {
     return this.destroyed ? 'closed' : 'open';
   }
 
-  address(): { address: string; port: number; family: string } {
-    return { address: this.localAddress, port: this.localPort, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4' };
+  // Keys in the order net.Socket's address() gives them, so what a listener prints of it is the same.
+  address(): { address: string; family: string; port: number } {
+    return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
   }
 
   setTimeout(_ms: number, callback?: () => void): this {
