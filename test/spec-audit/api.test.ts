@@ -232,6 +232,26 @@ describe('validate, gateway side', () => {
     });
   }
 
+  it('a wsgi.input whose read(size) gives more than size is the gateway breaking S3', async () => {
+    const env = baseEnviron();
+    (env as unknown as Record<string, unknown>)['wsgi.input'] = { ...env['wsgi.input'], read: async () => new Uint8Array(10) };
+    const err = await runChecked(env, async (environ, sr) => {
+      await environ['wsgi.input'].read(2);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
+      return [''];
+    });
+    expect(err).toBeInstanceOf(WsgiValidationError);
+    expect((err as WsgiValidationError).rule).toBe('S3');
+    expect((err as Error).message).toMatch(/gateway/);
+  });
+
+  it("the message says who broke the rule and what came: the app's bad status is quoted", async () => {
+    const err = await testClient((_e, sr) => (sr('20 OK', [['Content-Type', 'text/plain']]), [''])).get('/').catch((e: unknown) => e);
+    expect((err as WsgiValidationError).rule).toBe('R1');
+    expect((err as Error).message).toContain('app');
+    expect((err as Error).message).toContain('20 OK');
+  });
+
   it('an app read past the end of wsgi.input still gets an empty array (validate wraps, does not break, the input)', async () => {
     let got: number | undefined;
     await runChecked(baseEnviron(), async (environ, sr) => {

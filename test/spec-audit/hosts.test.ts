@@ -55,6 +55,73 @@ describeAuditHosts((host) => {
     });
   }
 
+  it('an upload of 3 MiB (past Fastify\'s and body parsers\' default 1 MiB limits) reaches the app whole', async () => {
+    const started = await host.start(async (environ, sr) => {
+      let n = 0;
+      for await (const chunk of environ['wsgi.input']) n += chunk.length;
+      sr('200 OK', [['Content-Type', 'text/plain']]);
+      return [String(n)];
+    });
+    const size = 3 * 1024 * 1024;
+    const client = await RawClient.connect(started.port);
+    client.write(head('POST', `${PREFIX}/big`, ['Content-Type: application/json', `Content-Length: ${size}`]));
+    client.write(Buffer.alloc(size, 0x20));
+    const res = await client.readResponse();
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe(String(size));
+  });
+
+  it('a JSON-typed upload that is empty or not valid JSON still reaches the app as its raw bytes', async () => {
+    const started = await host.start(echo);
+    for (const payload of ['', '{not json', 'null']) {
+      const res = await rawRequest(started.port, 'POST', `${PREFIX}/j`, ['Content-Type: application/json', `Content-Length: ${payload.length}`], payload);
+      expect(res.status, JSON.stringify(payload)).toBe(200);
+      expect(Buffer.from(JSON.parse(res.body.toString()).body, 'base64').toString(), JSON.stringify(payload)).toBe(payload);
+    }
+  });
+
+  it('the app runs for many requests at once: a request that waits does not hold up another', async () => {
+    let releaseFirst!: () => void;
+    const firstWaiting = new Promise<void>((r) => (releaseFirst = r));
+    const started = await host.start(async (environ, sr) => {
+      if (environ.PATH_INFO === '/slow') await firstWaiting;
+      sr('200 OK', [['Content-Type', 'text/plain']]);
+      return [environ.PATH_INFO];
+    });
+    const slow = RawClient.connect(started.port).then(async (c) => {
+      c.write(head('GET', `${PREFIX}/slow`));
+      return c.readResponse();
+    });
+    const fast = await rawRequest(started.port, 'GET', `${PREFIX}/fast`);
+    expect(fast.body.toString()).toBe('/fast');
+    releaseFirst();
+    expect((await slow).body.toString()).toBe('/slow');
+  });
+
+  it('[B4] HEAD to a generator that calls startResponse in its first iteration and never ends: head sent, body closed', async () => {
+    let closed!: () => void;
+    const wasClosed = new Promise<void>((r) => (closed = r));
+    let pulls = 0;
+    const started = await host.start((_environ, sr) => {
+      const gen = (async function* () {
+        sr('200 OK', [['Content-Type', 'text/event-stream']]);
+        for (;;) {
+          pulls += 1;
+          yield 'data: tick\n\n';
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      return Object.assign(gen, { close: () => closed() });
+    });
+    const client = await RawClient.connect(started.port);
+    client.write(head('HEAD', `${PREFIX}/events`));
+    await client.waitFor(() => client.text.includes('\r\n\r\n'), 'the head');
+    await wasClosed;
+    expect(client.text.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(client.text).not.toContain('tick');
+    expect(pulls).toBeLessThanOrEqual(1);
+  });
+
   it('a header value sent as UTF-8 bytes arrives as their latin-1 code points', async () => {
     const seen: Environ[] = [];
     const started = await host.start((environ, sr) => {

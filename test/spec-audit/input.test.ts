@@ -264,6 +264,8 @@ describeAuditHosts((host) => {
     client.write(head('POST', `${PREFIX}/`, ['Content-Type: text/plain', 'Content-Length: 4', 'Expect: 100-continue']));
     const res = await client.readResponse();
     expect(res.status).toBe(401);
+    // The body never came, so the connection cannot be reused: the server closes it.
+    await client.waitFor(() => client.closed, 'the server to close the connection');
     expect(client.text).not.toContain('100 Continue');
   });
 }, ['serve', 'node']);

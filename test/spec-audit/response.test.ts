@@ -127,6 +127,27 @@ describeAuditHosts((host) => {
     });
   }
 
+  for (const [label, status, pairs] of [
+    ['DEL in a value', '200 OK', [['X-A', 'a\x7fb']]],
+    ['ESC in a value', '200 OK', [['X-A', 'a\x1bb']]],
+    ['a non-ASCII name', '200 OK', [['X-\u00e9', 'v']]],
+    ['DEL in the reason phrase', '200 O\x7fK', []],
+  ] as const) {
+    it(`[R1/R2] ${label} is refused with a TypeError`, async () => {
+      const res = await get(refusing((sr) => sr(status, [['Content-Type', 'text/plain'], ...pairs.map(([n, v]) => [n, v] as [string, string])])));
+      expect(JSON.parse(res.body.toString()).type).toBe('TypeError');
+    });
+  }
+
+  it("[R2] every RFC 9110 tchar is allowed in a name, and HTAB in a value: both reach the client", async () => {
+    const res = await get((_e, sr) => {
+      sr('200 OK', [['Content-Type', 'text/plain'], ["X-Ok!#$%&'*+.^_`|~", 'v'], ['X-Tab', 'a\tb']]);
+      return ['x'];
+    });
+    expect(res.header("x-ok!#$%&'*+.^_`|~")).toBe('v');
+    expect(res.header('x-tab')).toBe('a\tb');
+  });
+
   it('[R2] headers that are not an array of string pairs are refused with a TypeError', async () => {
     const res = await get(refusing((sr) => sr('200 OK', { 'Content-Type': 'text/plain' } as unknown as Array<[string, string]>)));
     expect(JSON.parse(res.body.toString()).type).toBe('TypeError');
