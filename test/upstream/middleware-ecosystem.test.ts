@@ -578,6 +578,23 @@ const expressCases: Array<Case<express.Express>> = [
     ],
   },
   {
+    name: "express-session({ cookie: { secure: 'auto' } }) with trust proxy 1: req.secure from X-Forwarded-Proto, req.ip from X-Forwarded-For",
+    statuses: [200, 200, 200],
+    build: () => {
+      const app = express();
+      app.set('trust proxy', 1);
+      let next = 0;
+      app.use(session({ secret: 'k', resave: false, saveUninitialized: true, genid: () => `auto-${++next}`, cookie: { secure: 'auto' } }));
+      app.get('/', (req, res) => void res.json({ secure: req.secure, ip: req.ip, ips: req.ips, protocol: req.protocol, hostname: req.hostname }));
+      return app;
+    },
+    steps: [
+      { name: 'https by the proxy', method: 'GET', target: '/', headers: [['X-Forwarded-Proto', 'https'], ['X-Forwarded-For', '198.51.100.1, 203.0.113.9'], ['X-Forwarded-Host', 'public.example']] },
+      { name: 'http', method: 'GET', target: '/' },
+      { name: 'two protos', method: 'GET', target: '/', headers: [['X-Forwarded-Proto', 'https, http']] },
+    ],
+  },
+  {
     name: 'express-session({ rolling: true, saveUninitialized: true, name }): every response sets the cookie',
     statuses: [200,  200],
     build: sessionApp({ rolling: true, saveUninitialized: true, name: 'sid' }),
@@ -847,6 +864,19 @@ const koaCases: Array<Case<Koa>> = [
       { name: 'me again', method: 'GET', target: '/me' },
     ],
     carryCookies: true,
+  },
+  {
+    name: 'Koa with app.proxy: ctx.ip, ctx.ips, ctx.protocol, ctx.host from X-Forwarded-* (maxIpsCount 1)',
+    statuses: [200, 200],
+    build: koaApp((app) => {
+      app.proxy = true;
+      app.maxIpsCount = 1;
+      app.use((ctx) => void (ctx.body = { ip: ctx.ip, ips: ctx.ips, protocol: ctx.protocol, host: ctx.host, origin: ctx.origin, href: ctx.href, secure: ctx.secure }));
+    }),
+    steps: [
+      { name: 'forwarded', method: 'GET', target: '/p?q=1', headers: [['X-Forwarded-Proto', 'https'], ['X-Forwarded-For', '198.51.100.1, 203.0.113.9'], ['X-Forwarded-Host', 'public.example']] },
+      { name: 'direct', method: 'GET', target: '/p' },
+    ],
   },
   {
     name: 'koa-session({ secure: true }) behind app.proxy and X-Forwarded-Proto: https, and a tampered cookie',
