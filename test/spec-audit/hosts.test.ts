@@ -2,6 +2,7 @@
 // the common six, raw bodies of every content type, fallthrough's edges, raw non-ASCII bytes in the
 // request-target and headers, IPv6 addresses, and fromNodeListener's write()/drain contract.
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { toExpress } from '@node-wsgi/express';
 import { toFastify } from '@node-wsgi/fastify';
 import { toKoa } from '@node-wsgi/koa';
 import { fromNodeListener, RESPONSE_HIGH_WATER_MARK, serve, testClient, type App, type Environ } from '@node-wsgi/core';
+import { selfSignedCertificate } from '../support/tls-cert.js';
 import { HOST_NEXT, PREFIX, RawClient, closeEverything, describeAuditHosts, head, rawRequest } from './support.js';
 
 afterEach(closeEverything);
@@ -341,4 +343,72 @@ describe("unmounted adapters: SCRIPT_NAME is '' (never '/') and PATH_INFO the wh
     b.use(koaMount('/', toKoa(where)));
     await check(onHttp(b.callback()));
   });
+});
+
+describe('[B11] no X-Forwarded-* or Forwarded header is trusted by a to* adapter, even when the host trusts proxies', () => {
+  const spoofed = ['X-Forwarded-For: 6.6.6.6', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: evil.test', 'X-Forwarded-Port: 444', 'Forwarded: for=7.7.7.7;proto=https;host=evil2.test'];
+  const seen: Environ[] = [];
+  const app: App = (environ, sr) => {
+    seen.push(environ);
+    sr('200 OK', [['Content-Type', 'text/plain']]);
+    return [''];
+  };
+  async function hitAndCheck(port: number, tls: boolean): Promise<void> {
+    const client = await RawClient.connect(port, { tls });
+    client.write(head('GET', '/x', spoofed));
+    await client.readResponse();
+    client.destroy();
+    const env = seen.pop()!;
+    expect(env['wsgi.url_scheme']).toBe(tls ? 'https' : 'http');
+    expect(env.HTTPS).toBe(tls ? 'on' : undefined);
+    expect(env.REMOTE_ADDR).toBe('127.0.0.1');
+    expect(env.SERVER_NAME).toBe('127.0.0.1');
+    expect(env.SERVER_PORT).toBe(String(port));
+    expect(env.HTTP_HOST).toBe('127.0.0.1');
+  }
+  const cert = selfSignedCertificate();
+  for (const tls of [false, true]) {
+    const make = (handler: http.RequestListener) => (tls ? https.createServer(cert, handler) : http.createServer(handler));
+    const listen = async (server: http.Server): Promise<number> => {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      return (server.address() as AddressInfo).port;
+    };
+
+    it(`Express with 'trust proxy' on (${tls ? 'https' : 'http'})`, async () => {
+      const host = express();
+      host.set('trust proxy', true);
+      host.use(toExpress(app));
+      const server = make(host);
+      try {
+        await hitAndCheck(await listen(server), tls);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+
+    it(`Koa with app.proxy = true (${tls ? 'https' : 'http'})`, async () => {
+      const host = new Koa();
+      host.proxy = true;
+      host.use(toKoa(app));
+      const server = make(host.callback());
+      try {
+        await hitAndCheck(await listen(server), tls);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+
+    it(`Fastify with trustProxy: true (${tls ? 'https' : 'http'})`, async () => {
+      const host = (tls ? Fastify({ trustProxy: true, https: cert, forceCloseConnections: true }) : Fastify({ trustProxy: true, forceCloseConnections: true })) as unknown as ReturnType<typeof Fastify>;
+      await host.register(toFastify(app));
+      await host.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        await hitAndCheck((host.server.address() as AddressInfo).port, tls);
+      } finally {
+        await host.close();
+      }
+    });
+  }
 });
