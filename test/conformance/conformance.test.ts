@@ -352,7 +352,7 @@ const cases: Case[] = [
     },
   },
   {
-    it: "host headers: a cookie and a CORS header the host set are kept beside the app's; the app's value wins for a shared name",
+    it: "host headers: a cookie and a CORS header the host set are kept beside the app's; the app's value wins for a shared name, in the host's place",
     async run(host) {
       const server = await host.start((environ, start) => {
         start('200 OK', [['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1'], ['X-Both', 'app'], ['Set-Cookie', 'b=2'], ['X-Both', 'app again']]);
@@ -373,6 +373,9 @@ const cases: Case[] = [
         expect(response.header('access-control-allow-origin'), path).toBe('*');
         expect(response.lines('x-both'), path).toEqual(['app', 'app again']);
         expect(response.lines('content-type'), path).toEqual(['text/plain']);
+        // The app's value takes the host's place, as it would had the host's own route set it.
+        const names = response.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+        expect(names.indexOf('x-both'), path).toBeLessThan(names.indexOf('content-type'));
       }
     },
   },
@@ -599,6 +602,23 @@ const cases: Case[] = [
       expect(client.text).not.toContain('never sent');
       await within(state.closed.promise, 5000, "the 304 body's close()");
       expect([state.pulled, state.closeCalls]).toEqual([0, 1]);
+    },
+  },
+  {
+    it: "204 and 205 with the app's own headers (a CORS preflight's Content-Length: 0, a Content-Type): kept as the app gave them [B8]",
+    async run(host) {
+      const server = await host.start((environ, start) => {
+        const code = environ.PATH_INFO === '/205' ? '205 Reset Content' : '204 No Content';
+        start(code, [['Access-Control-Allow-Methods', 'GET,PUT'], ['Content-Type', 'text/plain'], ['Content-Length', '0']]);
+        return [];
+      });
+      const client = await RawSocket.connect(server.port);
+      client.write(rawRequest('OPTIONS', '/mnt/preflight') + rawRequest('GET', '/mnt/205'));
+      const preflight = await client.head();
+      expect([preflight.status, preflight.header('access-control-allow-methods')]).toEqual([204, 'GET,PUT']);
+      expect([preflight.lines('content-type'), preflight.lines('content-length')]).toEqual([['text/plain'], ['0']]);
+      const reset = await client.head(preflight.bodyStart);
+      expect([reset.status, reset.lines('content-type'), reset.lines('content-length')]).toEqual([205, ['text/plain'], ['0']]);
     },
   },
 

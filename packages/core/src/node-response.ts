@@ -2,6 +2,7 @@
 // the socket drains [B1], an aborted connection when the body fails after the head is out [B6].
 import type { ServerResponse } from 'node:http';
 import type { AppResponse } from './gateway.js';
+import { applyHeaders, type HeaderTarget } from './host-headers.js';
 
 /** How the head is written: straight (our own server) or merged with headers a host already set [B8]. */
 export function writeHead(res: ServerResponse, response: AppResponse): void {
@@ -22,19 +23,21 @@ export function writeHead(res: ServerResponse, response: AppResponse): void {
     return;
   }
   // A host set headers first (a cookie, CORS): keep them beside the app's. Set-Cookie lines add up;
-  // for any other name the app's value replaces the host's.
-  const replaced = new Set<string>();
-  for (const [name, value] of headers) {
-    const key = name.toLowerCase();
-    if (key !== 'set-cookie' && !replaced.has(key)) {
-      replaced.add(key);
-      res.removeHeader(name);
-    }
-    res.appendHeader(name, value);
-  }
+  // for any other name the app's value replaces the host's, where the host's stood (setHeader keeps
+  // an existing name's place, as the header would sit had the app's route set it natively).
+  headerResponse = res;
+  applyHeaders(headers, responseHeaders);
+  headerResponse = null;
   if (response.lengthComputed) res.setHeader('Content-Length', String(response.contentLength));
   res.writeHead(response.statusCode, response.reason);
 }
+
+// applyHeaders runs synchronously, so one target serves every response: no closures per response.
+let headerResponse: ServerResponse | null = null;
+const responseHeaders: HeaderTarget = {
+  set: (name, value) => void headerResponse!.setHeader(name, value),
+  appendCookie: (value) => void headerResponse!.appendHeader('Set-Cookie', value),
+};
 
 /**
  * Sends the head and body of a settled response. Resolves when the response ended, was aborted by

@@ -90,18 +90,23 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
       if (response.contentLength !== -1 && !ctx.res.hasHeader('Content-Length')) ctx.length = response.contentLength;
     }
     if (!hostTyped && !hasHeader(response.headers, 'content-type')) ctx.remove('Content-Type');
-    if (response.statusCode === 304) keepHeadersOfNotModified(ctx.res, response.headers);
+    if (isEmptyForKoa(response.statusCode)) keepHeadersOfEmpty(ctx.res, response.headers);
   };
 }
 
-// Koa's respond() sets `ctx.body = null` for every 304, which removes the Content-Type and
-// Content-Length the app gave (the representation's, which B4 and B8 keep). They are put back as the
-// head goes out, for that one response: whatever writeHead was there (compression's on-headers) runs.
-const kKept = Symbol('node-wsgi.notModifiedHeaders');
+// Koa's respond() sets `ctx.body = null` for a 204, 205 or 304, which removes the Content-Type and
+// Content-Length the app gave (a 304's describe the representation; a CORS preflight's 204 says
+// `Content-Length: 0`), where B4 and B8 keep them. They are put back as the head goes out, for that
+// one response: whatever writeHead was there (compression's on-headers) still runs.
+function isEmptyForKoa(code: number): boolean {
+  return code === 204 || code === 205 || code === 304;
+}
+
+const kKept = Symbol('node-wsgi.emptyStatusHeaders');
 const kWriteHeadBefore = Symbol('node-wsgi.writeHeadBefore');
 type HeaderKeeping = ServerResponse & { [kKept]?: Array<[string, string]>; [kWriteHeadBefore]?: ServerResponse['writeHead'] };
 
-function keepHeadersOfNotModified(res: ServerResponse, headers: ReadonlyArray<readonly [string, string]>): void {
+function keepHeadersOfEmpty(res: ServerResponse, headers: ReadonlyArray<readonly [string, string]>): void {
   let kept: Array<[string, string]> | null = null;
   for (const [name, value] of headers) {
     const key = name.toLowerCase();
@@ -116,7 +121,7 @@ function keepHeadersOfNotModified(res: ServerResponse, headers: ReadonlyArray<re
 
 function writeHeadKeepingHeaders(this: HeaderKeeping, ...args: unknown[]): ServerResponse {
   const kept = this[kKept];
-  if (kept !== undefined && this.statusCode === 304) {
+  if (kept !== undefined && isEmptyForKoa(this.statusCode)) {
     for (const [name, value] of kept) if (!this.hasHeader(name)) this.setHeader(name, value);
   }
   return (this[kWriteHeadBefore] as (...a: unknown[]) => ServerResponse).apply(this, args);
