@@ -3,6 +3,7 @@
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import compress from '@fastify/compress';
+import cors from '@fastify/cors';
 import type { App, Chunk } from '@node-wsgi/core';
 import { toFastify } from '@node-wsgi/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -262,3 +263,38 @@ describe('toFastify(app) inside an encapsulated parent plugin', () => {
     expect(JSON.parse(response.body.toString())).toEqual(['/api/legacy', '/a b', '/api/legacy/a%20b?q=1']);
   });
 });
+
+describe('toFastify beside root plugins', () => {
+  const app: App = (environ, start) => {
+    start('200 OK', [['Content-Type', 'text/plain']]);
+    return [`${environ.REQUEST_METHOD} ${environ.PATH_INFO}`];
+  };
+
+  it("registers at the root after @fastify/cors: cors keeps its OPTIONS '*' preflight, the app answers every other method", async () => {
+    const host = fastify();
+    await host.register(cors, { origin: 'https://shop.example' });
+    await host.register(toFastify(app, quiet));
+    const { url } = await listen(host);
+    const preflight = await request(url + '/x', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'PUT' },
+    });
+    expect([preflight.status, preflight.header('access-control-allow-origin')]).toEqual([204, 'https://shop.example']);
+    for (const method of ['GET', 'PUT', 'PROPFIND']) {
+      const response = await request(url + '/x', { method, headers: { Origin: 'https://shop.example' } });
+      expect([response.status, response.body.toString()], method).toEqual([200, `${method} /x`]);
+      expect(response.header('access-control-allow-origin'), method).toBe('https://shop.example');
+    }
+  });
+
+  it('fails ready() at once, naming the route, when the host already has every method the plugin would route', async () => {
+    const host = fastify();
+    // A catch-all for every method at the root: nothing is left for the plugin, which says so.
+    await host.register(toFastify(app, quiet));
+    const second = toFastify(app, quiet);
+    const started = Date.now();
+    await expect(host.register(second)).rejects.toThrow(/already|declared/i);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+

@@ -15,6 +15,7 @@ import {
   type Errors,
   type HeaderTarget,
 } from '@node-wsgi/core';
+import { METHODS } from 'node:http';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ToFastifyOptions {
@@ -112,10 +113,35 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       reply.send(new ResponseReadable(response, reply.raw));
     }
 
-    instance.all('/', handler);
-    instance.all('/*', handler);
+    try {
+      // SPEC §7: every method under the prefix, also those Node parses and Fastify does not route by
+      // default (LINK, PROPFIND, MKCOL ...); Fastify keeps one list, so the host accepts them too.
+      for (const method of METHODS) {
+        if (method !== 'CONNECT' && !FASTIFY_DEFAULT_METHODS.has(method) && !supportsMethod(instance, method)) instance.addHttpMethod(method, { hasBody: true });
+      }
+      for (const url of ['/', '/*']) {
+        // A route the host already has (@fastify/cors's OPTIONS '*' at the root) stays the host's.
+        const free = instance.supportedMethods.filter((method) => !instance.hasRoute({ method, url: prefix + url }));
+        if (free.length === 0) {
+          throw new Error(`@node-wsgi/fastify: toFastify has no method left to answer at '${prefix + url}': the host already routes them all there; register it under a prefix of its own`);
+        }
+        instance.route({ method: free, url, handler });
+      }
+    } catch (err) {
+      // Said at once, not as a plugin timeout ten seconds later (a route a later plugin re-declares).
+      done(err as Error);
+      return;
+    }
     done();
   };
+}
+
+// What Fastify routes out of the box (fastify.js kSupportedHTTPMethods); the rest of Node's list
+// is added per host, once.
+const FASTIFY_DEFAULT_METHODS = new Set(['GET', 'HEAD', 'TRACE', 'DELETE', 'OPTIONS', 'PATCH', 'PUT', 'POST', 'QUERY']);
+
+function supportsMethod(instance: FastifyInstance, method: string): boolean {
+  return instance.supportedMethods.includes(method);
 }
 
 // applyHeaders runs synchronously, so one target serves every request: no closures per request.
