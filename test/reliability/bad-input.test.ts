@@ -295,6 +295,7 @@ const REFUSED: Refused[] = [
   ['Content-Length: 1.5', '200 OK', [['Content-Length', '1.5']]],
   ['Content-Length: 1e3', '200 OK', [['Content-Length', '1e3']]],
   ['two different Content-Lengths', '200 OK', [['Content-Length', '1'], ['Content-Length', '2']]],
+  ['the same Content-Length twice', '200 OK', [['Content-Length', '1'], ['Content-Length', '1']]],
 ];
 
 /** An app that makes the refused call at `/refused/<index>` and lets the error go; records what it caught. */

@@ -48,6 +48,13 @@ describe('testClient', () => {
     expect(res.headers.find(([n]) => n.toLowerCase() === 'x-echo')?.[1]).toBe('yes');
   });
 
+  it('sends a non-ASCII path as an HTTP client would, percent-encoded UTF-8: PATH_INFO is its latin-1 bytes (SPEC §2)', async () => {
+    const res = await testClient(echo).get('/café/€?q=é');
+    expect(res.json()).toMatchObject({ path: '/caf\u00c3\u00a9/\u00e2\u0082\u00ac', query: 'q=%C3%A9', uri: '/caf%C3%A9/%E2%82%AC?q=%C3%A9' });
+    // An already encoded path stays as it is.
+    expect((await testClient(echo).get('/caf%C3%A9')).json()).toMatchObject({ path: '/caf\u00c3\u00a9', uri: '/caf%C3%A9' });
+  });
+
   it('statusText is the reason phrase the app gave', async () => {
     const res = await testClient((_e, sr) => {
       sr('418 I Am A Teapot Today', [['Content-Type', 'text/plain']]);

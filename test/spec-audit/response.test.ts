@@ -117,6 +117,7 @@ describeAuditHosts((host) => {
 
   for (const [label, pairs] of [
     ['two different Content-Length values', [['Content-Length', '1'], ['Content-Length', '2']]],
+    ['the same Content-Length twice (clients refuse two lines)', [['Content-Length', '1'], ['Content-Length', '1']]],
     ['a Content-Length that is not a number', [['Content-Length', 'ten']]],
     ['a negative Content-Length', [['Content-Length', '-1']]],
   ] as const) {

@@ -115,8 +115,14 @@ export function checkHeaders(headers: unknown): number {
         throw new TypeError(`startResponse: Content-Length must be a whole number of bytes, got ${show(value)}`);
       }
       const length = Number(trimmed);
-      if (contentLength !== -1 && contentLength !== length) {
-        throw new TypeError(`startResponse: two different Content-Length headers, ${contentLength} and ${length}`);
+      // Even the same value twice: Node's client and fetch refuse a response with two
+      // Content-Length lines (HPE_UNEXPECTED_CONTENT_LENGTH), and hosts differ on folding them.
+      if (contentLength !== -1) {
+        throw new TypeError(
+          contentLength === length
+            ? `startResponse: Content-Length is given twice (${length}); send it once`
+            : `startResponse: two different Content-Length headers, ${contentLength} and ${length}`,
+        );
       }
       contentLength = length;
     }

@@ -63,11 +63,22 @@ function headerList(headers: TestHeaders | undefined): Array<[string, string]> {
   return list;
 }
 
+/** Percent-encodes what cannot go into a request line as it is (non-ASCII, controls, spaces) as UTF-8 bytes. */
+function percentEncodeNonAscii(target: string): string {
+  return target.replace(/[^\x21-\x7e]+/g, (run) => {
+    let out = '';
+    for (const byte of Buffer.from(run, 'utf8')) out += (byte < 16 ? '%0' : '%') + byte.toString(16).toUpperCase();
+    return out;
+  });
+}
+
 /** Builds the environ a gateway would build for this request. */
 function buildTestEnviron(method: string, target: string, init: TestRequestInit, errors: Errors): Environ {
   if (typeof target !== 'string' || !target.startsWith('/')) {
     throw new TypeError(`testClient: the path must start with '/', got ${JSON.stringify(target)}`);
   }
+  // What an HTTP client sends for it: `get('/café')` goes out as `/caf%C3%A9`, as with fetch.
+  target = percentEncodeNonAscii(target);
   const headers = headerList(init.headers);
   const body = encodeBody(init, headers);
   const [rawPath, query] = splitRequestTarget(target);

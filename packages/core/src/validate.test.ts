@@ -219,6 +219,11 @@ describe('validate(app)', () => {
       { rule: 'E2', what: 'an environ without wsgi.url_scheme', make: (env) => drop(env, 'wsgi.url_scheme') },
       { rule: 'E2', what: 'an environ without SERVER_PROTOCOL', make: (env) => drop(env, 'SERVER_PROTOCOL') },
       { rule: 'E3', what: 'a key set to undefined', make: (env) => ({ ...env, REMOTE_ADDR: undefined }) },
+      { rule: 'E3', what: "REMOTE_ADDR '' (left out when there is none)", make: (env) => ({ ...env, REMOTE_ADDR: '' }) },
+      { rule: 'E3', what: "REMOTE_PORT ''", make: (env) => ({ ...env, REMOTE_PORT: '' }) },
+      { rule: 'E3', what: "HTTPS 'off' (absent on a plain connection)", make: (env) => ({ ...env, HTTPS: 'off' }) },
+      { rule: 'E3', what: "HTTPS ''", make: (env) => ({ ...env, HTTPS: '' }) },
+      { rule: 'E14', what: "REMOTE_PORT 'http'", make: (env) => ({ ...env, REMOTE_PORT: 'http' }) },
       { rule: 'E4', what: 'a CGI key holding a number', make: (env) => ({ ...env, SERVER_PORT: 8080 }) },
       { rule: 'E4', what: 'a CGI key with a code point above U+00FF', make: (env) => ({ ...env, HTTP_X_NAME: '\u20ac' }) },
       { rule: 'E5', what: 'HTTP_CONTENT_TYPE', make: (env) => ({ ...env, HTTP_CONTENT_TYPE: 'text/plain' }) },
@@ -513,6 +518,7 @@ describe('validate(app)', () => {
       ['an object instead of an array', { 'Content-Type': 'text/plain' }],
       ['a Status header', [...TEXT, ['Status', '200 OK']]],
       ['two different Content-Length headers', [...TEXT, ['Content-Length', '1'], ['Content-Length', '2']]],
+      ['the same Content-Length twice', [...TEXT, ['Content-Length', '1'], ['Content-Length', '1']]],
       ['a Content-Length that is not a number', [...TEXT, ['Content-Length', 'ten']]],
     ];
 
@@ -675,12 +681,19 @@ describe('validate(app)', () => {
       );
     });
 
-    it('H1: refuses a 200 without Content-Type (app)', () => {
-      expectViolation(
-        thrown(() => run(calling('200 OK', [['Content-Length', '0']]))),
-        'H1',
-        'app',
-      );
+    it('H1: a 200 without Content-Type is a warning on wsgi.errors, not an error (the contract allows it, B8)', () => {
+      const { environ, log } = request();
+      const spy = gateway();
+      validate(calling('200 OK', [['Content-Length', '0']]))(environ, spy.startResponse);
+      expect(spy.calls).toHaveLength(1);
+      expect(log.text).toMatch(/warning H1 \(app\): startResponse: a 200 response has no Content-Type header/);
+    });
+
+    it('WsgiValidationError is a TypeError, as startResponse refusals are [R2]', () => {
+      const err = thrown(() => run(calling('200 OK', [['X-Bad', 'a\r\nb']])));
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err).toBeInstanceOf(WsgiValidationError);
+      expect((err as WsgiValidationError).name).toBe('WsgiValidationError');
     });
 
     it.each(['204 No Content', '304 Not Modified', '103 Early Hints'])('H1: refuses a Content-Type on a %s (app)', (status) => {

@@ -9,7 +9,8 @@
 //   E2  environ has REQUEST_METHOD SERVER_NAME SERVER_PORT SERVER_PROTOCOL SCRIPT_NAME PATH_INFO
 //       QUERY_STRING wsgi.version wsgi.url_scheme wsgi.input wsgi.errors wsgi.multithread
 //       wsgi.multiprocess wsgi.run_once
-//   E3  no environ key holds `undefined` (a variable that does not apply is left out)
+//   E3  no environ key holds `undefined`, nor REMOTE_ADDR / REMOTE_PORT `''`, and HTTPS is 'on' when present
+//       (a variable that does not apply is left out)
 //   E4  every key without a `.` holds a latin-1 string (code points <= U+00FF)
 //   E5  no HTTP_CONTENT_TYPE / HTTP_CONTENT_LENGTH (they are CONTENT_TYPE / CONTENT_LENGTH)
 //   E6  wsgi.version is [1, 0]
@@ -21,7 +22,7 @@
 //   E12 wsgi.errors has write, writelines and flush
 //   E13 wsgi.multithread, wsgi.multiprocess, wsgi.run_once (and wsgi.input_terminated when present)
 //       are booleans; wsgi.file_wrapper, when present, is a function
-//   E14 REQUEST_METHOD is an RFC 9110 token, SERVER_NAME is not empty, SERVER_PORT is digits
+//   E14 REQUEST_METHOD is an RFC 9110 token, SERVER_NAME is not empty, SERVER_PORT (and REMOTE_PORT) digits
 //   S2  wsgi.input's read/readline resolve to a Uint8Array, readlines to an array of them, and its
 //       async iterator yields them
 //   S3  read(size) / readline(size) never resolve to more than `size` bytes
@@ -41,7 +42,7 @@
 //   R5  no second startResponse call without excInfo
 //   R6  startResponse is called before the first non-empty chunk, and before the body ends
 //   R7  write() gets a Uint8Array or a string
-//   H1  Content-Type is present, except on 1xx, 204 and 304, where it is absent (as wsgiref)
+//   H1  no Content-Type on 1xx, 204 and 304 (as wsgiref); elsewhere a missing one is a warning
 //   H2  an ETag is a quoted entity-tag, `"x"` or `W/"x"` (Werkzeug's lint)
 //   B4  a 1xx or 204 declares no Content-Length other than 0
 //   C1  every chunk is a Uint8Array or a string
@@ -67,8 +68,12 @@ import type { App, Body, Chunk, Environ, Errors, Input, StartResponse, Write } f
 /** Who broke the contract: the app, or the gateway (or middleware) that called it. */
 export type WsgiSide = 'app' | 'gateway';
 
-/** A contract violation found by `validate`: `rule` is its id (`'R2'`, `'E8'`, ...), `side` who broke it. */
-export class WsgiValidationError extends Error {
+/**
+ * A contract violation found by `validate`: `rule` is its id (`'R2'`, `'E8'`, ...), `side` who broke it.
+ * A `TypeError`, as `startResponse`'s own refusals are [R2], so an app that catches those under a
+ * plain gateway catches them under `validate` (and `testClient`) too.
+ */
+export class WsgiValidationError extends TypeError {
   override name = 'WsgiValidationError';
   readonly rule: string;
   readonly side: WsgiSide;
@@ -174,6 +179,17 @@ function checkEnviron(environ: unknown): asserts environ is Environ {
     if (NOT_LATIN1.test(value as string)) {
       fail('E4', `environ.${key} has a code point above U+00FF (not a latin-1 string): ${show(value)}`);
     }
+  }
+  // SPEC §2: a variable that does not apply is left out, never ''. (CONTENT_TYPE may be '': a
+  // client can send the header empty.)
+  for (const key of ['REMOTE_ADDR', 'REMOTE_PORT']) {
+    if (env[key] === '') fail('E3', `environ.${key} is ''; a variable that does not apply is left out`);
+  }
+  if (Object.hasOwn(env, 'REMOTE_PORT') && !DIGITS.test(env.REMOTE_PORT as string)) {
+    fail('E14', `REMOTE_PORT must be digits, got ${show(env.REMOTE_PORT)}`);
+  }
+  if (Object.hasOwn(env, 'HTTPS') && env.HTTPS !== 'on') {
+    fail('E3', `environ.HTTPS must be 'on' on a TLS connection and absent otherwise, got ${show(env.HTTPS)}`);
   }
   const version = env['wsgi.version'];
   if (!Array.isArray(version) || version.length !== 2 || version[0] !== 1 || version[1] !== 0) {
@@ -439,7 +455,9 @@ class ResponseCheck {
       throw new WsgiValidationError('H1', 'app', `startResponse: a ${code} response must not have a Content-Type header`);
     }
     if (!bodyless && !contentType) {
-      throw new WsgiValidationError('H1', 'app', `startResponse: a ${code} response needs a Content-Type header (status ${show(status)})`);
+      // A warning, not a throw: the contract lets an app leave the type out [B8], and a wrapped
+      // framework app does (`res.status(200).end()`); wsgiref asserts, Werkzeug's lint warns.
+      warn(this.errors, 'H1', 'app', `startResponse: a ${code} response has no Content-Type header (status ${show(status)})`);
     }
     if ((code < 200 || code === 204) && declared > 0) {
       throw new WsgiValidationError('B4', 'app', `startResponse: a ${code} response has no body, but declares Content-Length ${declared}`);
