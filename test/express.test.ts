@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { App, Chunk, Environ } from '@node-wsgi/core';
+import { WsgiAppError, type App, type Chunk, type Environ } from '@node-wsgi/core';
 import { toExpress } from '@node-wsgi/express';
 import compression from 'compression';
 import cookieParser from 'cookie-parser';
@@ -237,17 +237,33 @@ describe('toExpress(app) in a nested router', () => {
 });
 
 describe('toExpress(app) errors', () => {
-  it("hands an error before the headers to the host's error middleware (next(err))", async () => {
+  it("hands an error before the headers to the host's error middleware (next(err)): a WsgiAppError, the app's error its cause [B11]", async () => {
     const host = express();
     host.use('/legacy', toExpress(() => {
       throw new Error('legacy failed');
     }, quiet));
     host.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(502).json({ caught: err.message });
+      res.status(502).json({ caught: err.message, name: err.name, status: (err as { status?: number }).status, cause: (err.cause as Error).message, isAppError: err instanceof WsgiAppError });
     });
     const response = await supertest(host).get('/legacy/');
     expect(response.status).toBe(502);
-    expect(response.body).toEqual({ caught: 'legacy failed' });
+    expect(response.body).toEqual({ caught: 'Internal Server Error', name: 'WsgiAppError', status: 500, cause: 'legacy failed', isAppError: true });
+  });
+
+  it("hands the app's own error to next(err) with { debug: true }, and logs it to wsgi.errors either way", async () => {
+    for (const debug of [false, true]) {
+      const errors = new ErrorLog();
+      const host = express();
+      host.use('/legacy', toExpress(() => {
+        throw new Error('legacy failed');
+      }, { errors, debug }));
+      host.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(502).json({ caught: err.message });
+      });
+      const response = await supertest(host).get('/legacy/x?y=1');
+      expect(response.body, String(debug)).toEqual({ caught: debug ? 'legacy failed' : 'Internal Server Error' });
+      expect(errors.text, String(debug)).toMatch(/the app failed before the response started \(GET \/legacy\/x\?y=1\)[^]*Error: legacy failed\n\s+at /);
+    }
   });
 
   it("hands an error from the body's first chunk to next(err) too", async () => {
@@ -260,7 +276,7 @@ describe('toExpress(app) errors', () => {
       })();
     }, quiet));
     host.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(502).json({ caught: err.message });
+      res.status(502).json({ caught: (err.cause as Error).message });
     });
     const response = await supertest(host).get('/legacy/');
     expect(response.status).toBe(502);

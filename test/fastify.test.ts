@@ -184,7 +184,7 @@ describe('toFastify(app) with @fastify/compress', () => {
 describe('toFastify(app) errors and logging', () => {
   it("hands an error before the headers to the host's error handler", async () => {
     const host = fastify();
-    host.setErrorHandler((err: Error, _request, reply) => void reply.code(503).send({ handled: err.message }));
+    host.setErrorHandler((err: Error, _request, reply) => void reply.code(503).send({ handled: (err.cause as Error).message, name: err.name, message: err.message }));
     await host.register(toFastify((environ) => {
       if (environ.PATH_INFO === '/sync') throw new Error('sync failure');
       return (async function* (): AsyncGenerator<Chunk> {
@@ -196,7 +196,7 @@ describe('toFastify(app) errors and logging', () => {
     for (const [path, message] of [['/legacy/sync', 'sync failure'], ['/legacy/async', 'body failure']]) {
       const response = await request(url + path!);
       expect(response.status, path).toBe(503);
-      expect(JSON.parse(response.body.toString()), path).toEqual({ handled: message });
+      expect(JSON.parse(response.body.toString()), path).toEqual({ handled: message, name: 'WsgiAppError', message: 'Internal Server Error' });
     }
   });
 

@@ -209,7 +209,7 @@ describe('toKoa(app) with upstream middleware', () => {
         await next();
       } catch (err) {
         ctx.status = 502;
-        ctx.body = { caught: (err as Error).message };
+        ctx.body = { caught: ((err as Error).cause as Error).message, name: (err as Error).name, expose: (err as { expose?: boolean }).expose };
       }
     });
     host.use(mount('/legacy', toKoa((environ) => {
@@ -222,7 +222,7 @@ describe('toKoa(app) with upstream middleware', () => {
     const agent = supertest(host.callback());
     for (const [path, message] of [['/legacy/sync', 'sync failure'], ['/legacy/async', 'body failure']] as const) {
       const response = await agent.get(path);
-      expect([response.status, response.body], path).toEqual([502, { caught: message }]);
+      expect([response.status, response.body], path).toEqual([502, { caught: message, name: 'WsgiAppError', expose: false }]);
     }
   });
 

@@ -4,6 +4,7 @@
 export type { App, Body, Chunk, Environ, Errors, FileWrapper, Input, StartResponse, Write } from './types.js';
 export { InputError } from './input.js';
 export { HeadersAlreadySetError } from './start-response.js';
+export { WsgiAppError } from './app-error.js';
 
 // Serving, and the two directions between apps and Node listeners.
 export { serve, serverUrl, type ServeOptions } from './server.js';
@@ -25,6 +26,7 @@ export { LogErrors, stderrErrors } from './errors.js';
 
 // Building blocks for gateways on other hosts: the framework adapters are made of these.
 export { AppResponse, runApp, isBodylessStatus } from './gateway.js';
+export { errorForHost } from './app-error.js';
 export { hostEnviron, guardKeepAlive, closeOnDisconnect, declaredBodyLength, DEFAULT_DRAIN_LIMIT, type HostRequestOptions } from './host.js';
 export type { HostBody } from './host-input.js';
 export { sendResponse } from './node-response.js';

@@ -1,6 +1,7 @@
 // `toNodeListener`: a node-wsgi app as a `node:http` request listener (SPEC §7), and `runOnNode`, the
 // delivery every gateway that writes to a Node `ServerResponse` shares (our server, Express).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorForHost } from './app-error.js';
 import { describeError, stderrErrors } from './errors.js';
 import { AppResponse, runApp } from './gateway.js';
 import { closeOnDisconnect, DEFAULT_DRAIN_LIMIT, hostEnviron } from './host.js';
@@ -25,7 +26,10 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 export interface RunOnNodeOptions {
   debug: boolean;
   drainLimit: number;
-  /** An error before the head: the host's handler answers (Express `next(err)`); without it, a 500. */
+  /**
+   * An error before the head: the host's handler answers (Express `next(err)`) with a `WsgiAppError`
+   * whose `cause` is the app's error (the error itself with `debug`); without it, a 500.
+   */
   onError?: (err: unknown) => void;
   /** With fallthrough, a 404 from the app is closed unsent and this runs instead (Express `next()`). */
   onNotFound?: () => void;
@@ -120,11 +124,11 @@ function bodyLengthOf(input: StreamInput): number {
 
 function fail(req: IncomingMessage, res: ServerResponse, environ: Environ, err: unknown, options: RunOnNodeOptions): void {
   if (options.onError !== undefined && !res.headersSent) {
-    options.onError(err);
+    options.onError(errorForHost(environ, err, options.debug));
     return;
   }
   environ['wsgi.errors'].write(
-    `node-wsgi: the app failed before the response started (${environ.REQUEST_METHOD} ${environ.PATH_INFO}); answering 500\n${describeError(err)}\n`,
+    `node-wsgi: the app failed before the response started (${environ.REQUEST_METHOD} ${environ.REQUEST_URI ?? environ.PATH_INFO}); answering 500\n${describeError(err)}\n`,
   );
   if (res.destroyed) return;
   if (res.headersSent) {

@@ -14,6 +14,12 @@ export interface ToExpressOptions {
    * character: Express guards match the raw path, the app's routes the decoded one (default true).
    */
   strictPaths?: boolean;
+  /**
+   * Hand Express's error handling the app's own error before the head. By default it gets a
+   * `WsgiAppError` ("Internal Server Error", the app's error as `cause`), so no page shows the app's
+   * message or stack [B11]; the app's error goes to `wsgi.errors` either way.
+   */
+  debug?: boolean;
 }
 
 /**
@@ -30,6 +36,7 @@ export function toExpress(app: App, options: ToExpressOptions = {}): RequestHand
   const fallthrough = options.fallthrough === true;
   const strictPaths = options.strictPaths !== false;
   const errors = options.errors ?? stderrErrors;
+  const debug = options.debug === true;
 
   return function nodeWsgiExpress(req: Request, res: Response, next: NextFunction): void {
     // Outside Express (a bare `(req, res, next)` caller, connect before its first `use`) there is
@@ -47,7 +54,7 @@ export function toExpress(app: App, options: ToExpressOptions = {}): RequestHand
       extra: { 'express.request': req, 'express.response': res },
     });
     // Errors before the head go to Express's error handling; with fallthrough, a 404 to next().
-    const run: RunOnNodeOptions = { debug: false, drainLimit: DEFAULT_DRAIN_LIMIT, onError: next };
+    const run: RunOnNodeOptions = { debug, drainLimit: DEFAULT_DRAIN_LIMIT, onError: next };
     if (fallthrough) run.onNotFound = next;
     runOnNode(app, environ, req, res, run);
   };

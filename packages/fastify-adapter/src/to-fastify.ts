@@ -5,6 +5,7 @@ import {
   AppResponse,
   applyHeaders,
   closeOnDisconnect,
+  errorForHost,
   guardKeepAlive,
   hasAmbiguousEscape,
   hasHeader,
@@ -28,6 +29,12 @@ export interface ToFastifyOptions {
   strictPaths?: boolean;
   /** Where `wsgi.errors` writes; the request's logger (`request.log.error`) by default. */
   errors?: Errors;
+  /**
+   * Hand Fastify's error handler the app's own error before the head. By default it gets a
+   * `WsgiAppError` ("Internal Server Error", the app's error as `cause`), so the default handler's
+   * JSON does not carry the app's message [B11]; the app's error goes to `wsgi.errors` either way.
+   */
+  debug?: boolean;
 }
 
 /**
@@ -45,6 +52,7 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
   const fallthrough = options.fallthrough === true;
   const strictPaths = options.strictPaths !== false;
   const fixedErrors = options.errors;
+  const debug = options.debug === true;
 
   return function nodeWsgiPlugin(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
     // The app reads the body itself, whatever its type: leave the stream untouched.
@@ -69,17 +77,27 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
       const pending = new AppResponse(environ);
       pending.fallthrough = fallthrough;
       // An error before the head goes to Fastify's error handler.
-      const settled = runApp(app, environ, pending);
+      let settled: AppResponse | Promise<AppResponse>;
+      try {
+        settled = runApp(app, environ, pending);
+      } catch (err) {
+        throw errorForHost(environ, err, debug);
+      }
       // [B7] a client that leaves before the head, or while the body streams (or waits behind a
       // pipelined response), stops the body; a body already whole needs no watch.
       if (!(settled instanceof AppResponse) || !settled.complete) closeOnDisconnect(req, reply.raw, pending);
       if (settled instanceof AppResponse) return respond(request, reply, settled);
       // Resolving to `reply` (a thenable that settles when the response has finished) tells Fastify
       // the reply is handled, as `return reply` does in an async handler.
-      return settled.then((response): FastifyReply => {
-        respond(request, reply, response);
-        return reply;
-      }) as Promise<unknown> as Promise<void>;
+      return settled.then(
+        (response): FastifyReply => {
+          respond(request, reply, response);
+          return reply;
+        },
+        (err: unknown) => {
+          throw errorForHost(environ, err, debug);
+        },
+      ) as Promise<unknown> as Promise<void>;
     }
 
     function respond(request: FastifyRequest, reply: FastifyReply, response: AppResponse): void {

@@ -4,6 +4,7 @@ import {
   AppResponse,
   applyHeaders,
   closeOnDisconnect,
+  errorForHost,
   hasAmbiguousEscape,
   hasHeader,
   guardKeepAlive,
@@ -28,6 +29,12 @@ export interface ToKoaOptions {
   strictPaths?: boolean;
   /** Where `wsgi.errors` writes; the process's stderr by default (Koa has no logger). */
   errors?: Errors;
+  /**
+   * Throw the app's own error into Koa's chain before the head. By default the chain gets a
+   * `WsgiAppError` ("Internal Server Error", `expose: false`, the app's error as `cause`) [B11];
+   * the app's error goes to `wsgi.errors` either way.
+   */
+  debug?: boolean;
 }
 
 /**
@@ -44,6 +51,7 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
   const fallthrough = options.fallthrough === true;
   const strictPaths = options.strictPaths !== false;
   const errors = options.errors ?? stderrErrors;
+  const debug = options.debug === true;
 
   return async function nodeWsgiKoa(ctx: Context, next: Next): Promise<void> {
     if (strictPaths && hasAmbiguousEscape(ctx.originalUrl)) return next();
@@ -59,11 +67,25 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
     const pending = new AppResponse(environ);
     pending.fallthrough = fallthrough;
     // An error before the head is thrown into Koa's chain: upstream handlers or Koa's onerror answer.
-    const settled = runApp(app, environ, pending);
+    let settled: AppResponse | Promise<AppResponse>;
+    try {
+      settled = runApp(app, environ, pending);
+    } catch (err) {
+      throw errorForHost(environ, err, debug);
+    }
     // [B7] a client that leaves before the head, or while the body streams (or waits behind a
     // pipelined response), stops the body; a body already whole needs no watch.
     if (!(settled instanceof AppResponse) || !settled.complete) closeOnDisconnect(ctx.req, ctx.res, pending);
-    const response = settled instanceof AppResponse ? settled : await settled;
+    let response: AppResponse;
+    if (settled instanceof AppResponse) {
+      response = settled;
+    } else {
+      try {
+        response = await settled;
+      } catch (err) {
+        throw errorForHost(environ, err, debug);
+      }
+    }
     if (fallthrough && response.statusCode === 404) {
       response.close();
       return next();
