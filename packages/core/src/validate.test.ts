@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runApp } from './gateway.js';
 import { BytesInput } from './input.js';
 import { toNodeListener } from './node.js';
 import type { App, Body, Chunk, Environ, StartResponse, Write } from './types.js';
+import { testClient } from './testing.js';
 import { validate, WsgiValidationError } from './validate.js';
 import { ErrorLog as Log } from '../../../test/support/error-log.js';
 
@@ -920,17 +924,33 @@ describe('validate(app)', () => {
       expect((err as Error).message).toContain('after 3 bytes, fewer than its Content-Length of 5');
     });
 
-    it('B3: a chunk that runs past the Content-Length fails when it comes (app)', () => {
-      const { environ } = request();
+    it('B3: a chunk that runs past the Content-Length is a warning, once: the gateway stops there and cuts it (PEP 3333)', () => {
+      const { environ, log } = request();
       const gen = (function* () {
         yield 'abcde';
+        yield 'fgh';
       })();
       const iterator = syncIterator(validate(answering('200 OK', [...TEXT, ['Content-Length', '3']], gen))(environ, gateway().startResponse));
-      expectViolation(
-        thrown(() => iterator.next()),
-        'B3',
-        'app',
-      );
+      expect(iterator.next().value).toBe('abcde');
+      expect(iterator.next().value).toBe('fgh');
+      expect(log.lines.filter((line) => line.includes('warning B3 (app)'))).toHaveLength(1);
+      expect(log.text).toContain('a body chunk brought the body to 5 bytes, more than its Content-Length of 3');
+    });
+
+    it('B3: a file_wrapper body under the Content-Length of its first part goes out as that part, through testClient', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'node-wsgi-b3-'));
+      try {
+        const file = path.join(dir, 'ten.txt');
+        writeFileSync(file, '0123456789');
+        const app: App = (environ, start) => {
+          start('200 OK', [...TEXT, ['Content-Length', '4']]);
+          return environ['wsgi.file_wrapper']!(file);
+        };
+        const response = await testClient(app).get('/');
+        expect([response.status, response.text()]).toEqual([200, '0123']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('B3: write() past the Content-Length fails in write() (app)', () => {
@@ -947,7 +967,7 @@ describe('validate(app)', () => {
       );
     });
 
-    it('B3: an array whose bytes differ from its Content-Length fails when the app returns (app)', () => {
+    it('B3: an array short of its Content-Length fails when the app returns (app)', () => {
       const { environ } = request();
       expectViolation(
         thrown(() => validate(answering('200 OK', [...TEXT, ['Content-Length', '10']], ['short']))(environ, gateway().startResponse)),

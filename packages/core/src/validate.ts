@@ -47,8 +47,9 @@
 //   B4  a 1xx or 204 declares no Content-Length other than 0
 //   C1  every chunk is a Uint8Array or a string
 //   C2  the app returns (or resolves to) an iterable or async iterable, not null, a string or bytes
-//   B3  the bytes produced (write() and body) match Content-Length: never more, and not fewer by the
-//       time the body ends (not checked for HEAD, 1xx, 204 and 304, whose bodies are not sent)
+//   B3  the bytes produced match Content-Length: write() never past it, and not fewer by the time the
+//       body ends (not checked for HEAD, 1xx, 204 and 304, whose bodies are not sent); a body chunk
+//       past it is a warning, since the gateway stops there and cuts it (PEP 3333)
 // Warnings, written to wsgi.errors, never thrown:
 //   W2  REQUEST_METHOD is not one wsgiref knows (GET HEAD POST OPTIONS PATCH PUT DELETE TRACE)
 //   B5  (gateway) a body whose iteration ended or stopped was not closed within a second, or was
@@ -476,15 +477,16 @@ class ResponseCheck {
     if (length > 0) this.headSent = true;
   }
 
-  private count(length: number, where: string): void {
+  // PEP 3333: past its Content-Length a write() raises, while the gateway stops iterating a body
+  // there and cuts the chunk that crosses it [B3] (a file served through file_wrapper under the
+  // length of its first part, §5): that is a warning.
+  private count(length: number, where: 'write()' | 'a body chunk'): void {
+    const before = this.produced;
     this.produced += length;
-    if (this.lengthChecked && this.produced > this.declaredLength) {
-      throw new WsgiValidationError(
-        'B3',
-        'app',
-        `${where} brought the body to ${this.produced} bytes, more than its Content-Length of ${this.declaredLength}`,
-      );
-    }
+    if (!this.lengthChecked || this.produced <= this.declaredLength) return;
+    const detail = `${where} brought the body to ${this.produced} bytes, more than its Content-Length of ${this.declaredLength}`;
+    if (where === 'write()') throw new WsgiValidationError('B3', 'app', detail);
+    if (before <= this.declaredLength) warn(this.errors, 'B3', 'app', `${detail}; the gateway sends only the first ${this.declaredLength}`);
   }
 
   /** Checks one chunk of the body on its way to the gateway [C1, R6, B3]. */
