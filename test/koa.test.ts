@@ -97,6 +97,41 @@ describe('toKoa(app) behind a body parser', () => {
     });
   }
 
+  for (const [name, make] of [
+    ['koa-bodyparser', () => legacyBodyParser({ enableTypes: ['text'] })],
+    ['@koa/bodyparser', () => bodyParser({ enableTypes: ['text'] }) as Koa.Middleware],
+  ] as Array<[string, () => Koa.Middleware]>) {
+    it(`${name} with text on: a body in another charset comes back exactly, or the read fails naming Koa, never other bytes`, async () => {
+      const host = koa();
+      host.use(make());
+      const reading: App = async (environ, start) => {
+        try {
+          const bytes = await environ['wsgi.input'].read();
+          start('200 OK', [['Content-Type', 'application/octet-stream']]);
+          return [bytes];
+        } catch (err) {
+          start('500 Internal Server Error', [['Content-Type', 'text/plain']]);
+          return [(err as Error).message];
+        }
+      };
+      host.use(mount('/legacy', toKoa(reading, quiet)));
+      const agent = supertest(host.callback());
+      // UTF-16 "hi": valid UTF-8 bytes too, so the parser's UTF-8 text gives them back exactly.
+      const utf16 = Buffer.from('hi', 'utf16le');
+      const wide = await agent.post('/legacy/').set('Content-Type', 'text/plain; charset=utf-16le').send(utf16.toString('latin1')).buffer(true).parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+      expect(wide.status).toBe(200);
+      expect((wide.body as Buffer).toString('hex')).toBe(utf16.toString('hex'));
+      // latin-1 "café": 0xE9 is not UTF-8, the parser replaced it; the bytes are gone.
+      const lost = await agent.post('/legacy/').set('Content-Type', 'text/plain; charset=iso-8859-1').send(Buffer.from('caf\u00e9', 'latin1'));
+      expect(lost.status).toBe(500);
+      expect(lost.text).toMatch(/a Koa body parser decoded this text\/plain; charset=iso-8859-1 request body as UTF-8/);
+    });
+  }
+
   it('@koa/bodyparser with patchNode: the app still reads the exact bytes', async () => {
     const host = koa();
     host.use(bodyParser({ patchNode: true }) as Koa.Middleware);

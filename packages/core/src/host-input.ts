@@ -12,6 +12,11 @@ export interface HostBody {
   raw?: unknown;
   /** The host's name for messages: 'Express', 'Fastify', 'Koa'. */
   host: string;
+  /**
+   * The host's parsers keep text decoded as UTF-8 whatever its charset (co-body, under Koa's body
+   * parsers), so a kept string is UTF-8 to encode back, not the charset of its Content-Type.
+   */
+  textDecodedAsUtf8?: boolean;
 }
 
 export interface RecoveredInput {
@@ -71,8 +76,20 @@ export function recoverInput(req: IncomingMessage, body: HostBody, limit: number
   if (raw instanceof Uint8Array) return bytes(raw);
   const parsed = body.parsed;
   if (parsed instanceof Uint8Array) return bytes(parsed);
-  if (typeof raw === 'string') return bytes(Buffer.from(raw, charsetOf(contentType)));
-  if (typeof parsed === 'string') return bytes(Buffer.from(parsed, charsetOf(contentType)));
+  const text = typeof raw === 'string' ? raw : typeof parsed === 'string' ? parsed : undefined;
+  if (text !== undefined) {
+    const charset = charsetOf(contentType);
+    if (body.textDecodedAsUtf8 !== true) return bytes(Buffer.from(text, charset));
+    // Decoded as UTF-8: the bytes come back exactly unless some were not UTF-8, which the decoder
+    // replaced with U+FFFD; those are gone, and a read fails rather than hand over other bytes.
+    if (charset === 'utf8' || !text.includes('\ufffd')) return bytes(Buffer.from(text, 'utf8'));
+    return {
+      input: new UnreadableInput(
+        `wsgi.input: a ${body.host} body parser decoded this ${contentType} request body as UTF-8 and replaced the bytes that were not UTF-8, so it cannot be rebuilt; ` +
+          `mount the node-wsgi app before the parser, or keep the raw bytes for this route`,
+      ),
+    };
+  }
   if (parsed !== undefined && parsed !== null && !(isEmptyObject(parsed) && req.readableDidRead === false)) {
     const serialised = reserialise(parsed, contentType);
     if (serialised !== null) return bytes(serialised);

@@ -61,7 +61,7 @@ export function toKoa(app: App, options: ToKoaOptions = {}): Middleware {
       fullTarget: ctx.originalUrl,
       innerTarget: ctx.url,
       // Koa keeps a parsed body on ctx.request, not on the Node request (graphql-yoga#3670).
-      body: { parsed: request.body ?? (ctx.req as { body?: unknown }).body, raw: request.rawBody ?? (ctx.req as { rawBody?: unknown }).rawBody, host: 'Koa' },
+      body: { parsed: request.body ?? (ctx.req as { body?: unknown }).body, raw: request.rawBody ?? (ctx.req as { rawBody?: unknown }).rawBody, host: 'Koa', textDecodedAsUtf8: true },
       extra: { 'koa.context': ctx },
     });
     const pending = new AppResponse(environ);
