@@ -136,7 +136,7 @@ class ResponseBridge implements AsyncIterableIterator<Uint8Array> {
     // any response does: a connection that goes while the response is unfinished aborts the request
     // first (abortIncoming), then closes the response.
     (this.socket as SyntheticSocket & { [kBridge]: ResponseBridge })[kBridge] = this;
-    this.socket.once('close', onConnectionClose);
+    this.socket.on('close', onConnectionClose);
     res.assignSocket(this.socket as never);
     res.on('close', onResponseClose);
     res.on('finish', onResponseFinish);
