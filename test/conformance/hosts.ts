@@ -90,7 +90,7 @@ async function drain(req: http.IncomingMessage): Promise<void> {
 }
 
 // Our own server has no router: this test-only wrapper moves '/mnt' into SCRIPT_NAME as a mount would.
-function mountedAt(prefix: string, app: App): App {
+export function mountedAt(prefix: string, app: App): App {
   return (environ, startResponse) => {
     const path = environ.PATH_INFO;
     if (path === prefix || path.startsWith(prefix + '/')) {

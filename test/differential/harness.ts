@@ -150,21 +150,28 @@ export function requestBytes(probe: Probe): Buffer {
   return Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), body ?? Buffer.alloc(0)]);
 }
 
-/** Sends raw bytes, reads until the server closes, and parses the one response that came. */
-export async function exchange(port: number, bytes: Buffer, head: boolean): Promise<WireResponse> {
-  const socket = net.connect(port, '127.0.0.1');
+/**
+ * Everything a connection receives until the server closes it; `send` writes the request once the
+ * connection is there (on a TLS socket, once it is secure). The socket is destroyed either way.
+ */
+export async function readUntilClose<S extends net.Socket>(socket: S, send: (socket: S) => void): Promise<Buffer> {
   const chunks: Buffer[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.once('error', reject);
       socket.once('close', () => resolve());
-      socket.write(bytes);
+      send(socket);
     });
   } finally {
     socket.destroy();
   }
-  return parseWire(Buffer.concat(chunks), head);
+  return Buffer.concat(chunks);
+}
+
+/** Sends raw bytes, reads until the server closes, and parses the one response that came. */
+export async function exchange(port: number, bytes: Buffer, head: boolean): Promise<WireResponse> {
+  return parseWire(await readUntilClose(net.connect(port, '127.0.0.1'), (socket) => socket.write(bytes)), head);
 }
 
 /** Parses a whole response; throws on anything malformed or on bytes past its end. */

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type App } from '@node-wsgi/core';
 import { describe } from 'vitest';
-import { HOSTS, PREFIX, closeHosts, type HostSetup, type Started } from '../conformance/hosts.js';
+import { HOSTS, PREFIX, closeHosts, mountedAt, type HostSetup, type Started } from '../conformance/hosts.js';
 import { ErrorLog } from '../support/error-log.js';
 import { RawClient, closeAll, head, type RawResponse } from '../support/raw-http.js';
 
@@ -19,20 +19,6 @@ export interface AuditHost {
 }
 
 const serving = new Set<Started>();
-
-/** Mounts `app` under `prefix` by hand (not with core's mount, which has its own tests). */
-function mountedAt(prefix: string, app: App): App {
-  return (environ, startResponse) => {
-    const path = environ.PATH_INFO;
-    if (path === prefix || path.startsWith(prefix + '/')) {
-      environ.SCRIPT_NAME = prefix;
-      environ.PATH_INFO = path.slice(prefix.length);
-      return app(environ, startResponse);
-    }
-    startResponse('404 Not Found', [['Content-Type', 'text/plain']]);
-    return ['not mounted'];
-  };
-}
 
 const serveHost: AuditHost = {
   name: 'serve',

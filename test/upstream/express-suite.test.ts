@@ -30,6 +30,7 @@ import {
   exchange,
   listening,
   parseWire,
+  readUntilClose,
   serveApp,
   serveBoth,
   type Listening,
@@ -112,32 +113,23 @@ const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve,
 async function trickled(port: number, c: Case, head: boolean): Promise<ReturnType<typeof parseWire>> {
   const bytes = requestBytes(c);
   const bodyStart = bytes.indexOf('\r\n\r\n') + 4;
-  const socket = net.connect(port, '127.0.0.1');
-  const chunks: Buffer[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.once('error', reject);
-      socket.once('close', () => resolve());
-      socket.write(bytes.subarray(0, bodyStart));
-      let at = bodyStart;
-      const pieces = [...c.trickle!];
-      const next = (): void => {
-        const size = pieces.shift();
-        if (size === undefined) {
-          socket.write(bytes.subarray(at));
-          return;
-        }
-        socket.write(bytes.subarray(at, at + size));
-        at += size;
-        setTimeout(next, 20);
-      };
+  const received = await readUntilClose(net.connect(port, '127.0.0.1'), (socket) => {
+    socket.write(bytes.subarray(0, bodyStart));
+    let at = bodyStart;
+    const pieces = [...c.trickle!];
+    const next = (): void => {
+      const size = pieces.shift();
+      if (size === undefined) {
+        socket.write(bytes.subarray(at));
+        return;
+      }
+      socket.write(bytes.subarray(at, at + size));
+      at += size;
       setTimeout(next, 20);
-    });
-  } finally {
-    socket.destroy();
-  }
-  return parseWire(Buffer.concat(chunks), head);
+    };
+    setTimeout(next, 20);
+  });
+  return parseWire(received, head);
 }
 
 type Side = 'bridged' | 'fastify' | 'koa';

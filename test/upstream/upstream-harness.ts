@@ -13,6 +13,7 @@ import {
   exchange,
   listening,
   parseWire,
+  readUntilClose,
   requestBytes,
   serveApp,
   throughMiddleware,
@@ -29,18 +30,7 @@ export type Side = Listening & { tls?: boolean };
 /** exchange() over TLS: the same raw bytes, read until the server closes. */
 async function exchangeTls(port: number, bytes: Buffer, head: boolean): ReturnType<typeof exchange> {
   const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false });
-  const chunks: Buffer[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.once('error', reject);
-      socket.once('close', () => resolve());
-      socket.once('secureConnect', () => socket.write(bytes));
-    });
-  } finally {
-    socket.destroy();
-  }
-  return parseWire(Buffer.concat(chunks), head);
+  return parseWire(await readUntilClose(socket, (secure) => secure.once('secureConnect', () => secure.write(bytes))), head);
 }
 
 /** A probe that may also leave out the harness's `Host` line (an HTTP/1.0 request without one). */
