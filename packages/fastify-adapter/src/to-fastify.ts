@@ -134,8 +134,9 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
     try {
       // SPEC §7: every method under the prefix, also those Node parses and Fastify does not route by
       // default (LINK, PROPFIND, MKCOL ...); Fastify keeps one list, so the host accepts them too.
+      // CONNECT never reaches a request listener.
       for (const method of METHODS) {
-        if (method !== 'CONNECT' && !FASTIFY_DEFAULT_METHODS.has(method) && !supportsMethod(instance, method)) instance.addHttpMethod(method, { hasBody: true });
+        if (method !== 'CONNECT' && !instance.supportedMethods.includes(method)) instance.addHttpMethod(method, { hasBody: true });
       }
       for (const url of ['/', '/*']) {
         // A route the host already has (@fastify/cors's OPTIONS '*' at the root) stays the host's.
@@ -146,20 +147,12 @@ export function toFastify(app: App, options: ToFastifyOptions = {}): FastifyPlug
         instance.route({ method: free, url, handler });
       }
     } catch (err) {
-      // Said at once, not as a plugin timeout ten seconds later (a route a later plugin re-declares).
+      // Said at once, not as a plugin timeout ten seconds later.
       done(err as Error);
       return;
     }
     done();
   };
-}
-
-// What Fastify routes out of the box (fastify.js kSupportedHTTPMethods); the rest of Node's list
-// is added per host, once.
-const FASTIFY_DEFAULT_METHODS = new Set(['GET', 'HEAD', 'TRACE', 'DELETE', 'OPTIONS', 'PATCH', 'PUT', 'POST', 'QUERY']);
-
-function supportsMethod(instance: FastifyInstance, method: string): boolean {
-  return instance.supportedMethods.includes(method);
 }
 
 // applyHeaders runs synchronously, so one target serves every request: no closures per request.
