@@ -62,25 +62,28 @@ export async function closeHosts(): Promise<void> {
   await Promise.all(all.map((s) => s.close()));
 }
 
+/** A server already listening on loopback as a started host, closed by `closeHosts`. */
+export function trackStarted(server: http.Server, errors: ErrorLog): Started {
+  const port = (server.address() as AddressInfo).port;
+  const started: Started = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    errors,
+    close: () =>
+      new Promise<void>((done) => {
+        running.delete(started);
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+  running.add(started);
+  return started;
+}
+
 function listen(server: http.Server, errors: ErrorLog): Promise<Started> {
   return new Promise<Started>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      const started: Started = {
-        url: `http://127.0.0.1:${port}`,
-        port,
-        errors,
-        close: () =>
-          new Promise<void>((done) => {
-            running.delete(started);
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      };
-      running.add(started);
-      resolve(started);
-    });
+    server.listen(0, '127.0.0.1', () => resolve(trackStarted(server, errors)));
   });
 }
 

@@ -1,10 +1,9 @@
 // Shared pieces for the SPEC audit: the five hosts an outsider would try (our serve(), plus the four
 // of test/conformance/hosts.ts: toNodeListener on node:http, Express, Fastify with a prefix, Koa via
 // koa-mount), every one mounting the app under '/mnt', and a raw-socket request helper.
-import type { AddressInfo } from 'node:net';
 import { serve, type App } from '@node-wsgi/core';
 import { describe } from 'vitest';
-import { HOSTS, PREFIX, closeHosts, mountedAt, type HostSetup, type Started } from '../conformance/hosts.js';
+import { HOSTS, PREFIX, closeHosts, mountedAt, trackStarted, type HostSetup, type Started } from '../conformance/hosts.js';
 import { ErrorLog } from '../support/error-log.js';
 import { RawClient, closeAll, head, type RawResponse } from '../support/raw-http.js';
 
@@ -18,28 +17,13 @@ export interface AuditHost {
   start(app: App, setup?: HostSetup): Promise<Started>;
 }
 
-const serving = new Set<Started>();
-
 const serveHost: AuditHost = {
   name: 'serve',
   fallthrough: false,
   async start(app) {
     const errors = new ErrorLog();
     const server = await serve(mountedAt(PREFIX, app), { port: 0, host: '127.0.0.1', handleSignals: false, errors });
-    const port = (server.address() as AddressInfo).port;
-    const started: Started = {
-      url: `http://127.0.0.1:${port}`,
-      port,
-      errors,
-      close: () =>
-        new Promise<void>((done) => {
-          serving.delete(started);
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
-    };
-    serving.add(started);
-    return started;
+    return trackStarted(server, errors);
   },
 };
 
@@ -55,7 +39,6 @@ export function describeAuditHosts(body: (host: AuditHost) => void, only?: Reado
 /** Closes every host and raw client opened; for `afterEach`. */
 export async function closeEverything(): Promise<void> {
   await closeHosts();
-  await Promise.all([...serving].map((s) => s.close()));
   await closeAll();
 }
 

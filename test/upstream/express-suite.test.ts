@@ -724,34 +724,28 @@ const reqCases = (prefix: string): Case[] => [
   { name: `${prefix} repeated headers in headersDistinct`, method: 'GET', target: '/req', headers: [['X-Multi', 'a'], ['x-multi', 'b'], ['Accept', 'text/plain'], ['Accept', 'application/json']] },
 ];
 
+/** The app the req.* cases ask: every view of the request as JSON, `/req/etag` with an ETag for fresh/stale. */
+function reqApp(settings: Record<string, unknown> = {}): express.Express {
+  const a = app();
+  for (const [name, value] of Object.entries(settings)) a.set(name, value);
+  a.all('/req/etag', (req, res) => {
+    res.set('ETag', '"12345"');
+    res.json(reqView(req));
+  });
+  a.all(/^\/req/, (req, res) => void res.json(reqView(req)));
+  return a;
+}
+
 describeUpstream(
   'req.* without trust proxy (test/req.ip.js, req.ips.js, req.protocol.js, req.secure.js, req.hostname.js, req.host.js, req.subdomains.js, req.fresh.js, req.stale.js, req.xhr.js, req.get.js, req.query.js, req.path.js, req.range.js, req.accepts*.js)',
-  () => {
-    const a = app();
-    a.all('/req/etag', (req, res) => {
-      res.set('ETag', '"12345"');
-      res.json(reqView(req));
-    });
-    a.all(/^\/req/, (req, res) => void res.json(reqView(req)));
-    return a;
-  },
+  () => reqApp(),
   reqCases('untrusted:'),
   ['untrusted: req.ip / req.ips / req.protocol / req.secure', 'untrusted: req.host should work with IPv6 Host and port', 'untrusted: req.subdomains should return an array'],
 );
 
 describeUpstream(
   'req.* with trust proxy (test/req.ip.js, req.ips.js, req.protocol.js, req.hostname.js, req.subdomains.js: "trust proxy" enabled)',
-  () => {
-    const a = app();
-    a.set('trust proxy', true);
-    a.set('subdomain offset', 3);
-    a.all('/req/etag', (req, res) => {
-      res.set('ETag', '"12345"');
-      res.json(reqView(req));
-    });
-    a.all(/^\/req/, (req, res) => void res.json(reqView(req)));
-    return a;
-  },
+  () => reqApp({ 'trust proxy': true, 'subdomain offset': 3 }),
   reqCases('trusted:'),
   ['trusted: req.ips with X-Forwarded-For', 'trusted: req.protocol with X-Forwarded-Proto', 'trusted: req.hostname with X-Forwarded-Host'],
 );
