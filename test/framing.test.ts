@@ -1,5 +1,9 @@
 // SPEC §4 B2–B4, B8, B9 on the wire: how the body is framed (Content-Length, chunked, close), what
 // HEAD, 204 and 304 send, and which headers the gateway adds. Raw sockets, since the bytes are the rule.
+import http from 'node:http';
+import type net from 'node:net';
+import { toExpress } from '@node-wsgi/express';
+import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App, Body, Chunk } from '../packages/core/src/index.js';
 import { cleanup, get, listenApp, RawClient, roundTrip, serveApp, spy, until } from './support/wire.js';
@@ -452,5 +456,99 @@ describe('bodies that will not be sent [B9]', () => {
     expect(head.header('content-length')).toBeUndefined();
     expect(probe.closes).toBe(1);
     expect(probe.pulls).toBeLessThanOrEqual(65);
+  });
+});
+
+describe('a short body goes out with its head', () => {
+  const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+  // What reaches the connection, one entry per socket write: Node merges a head with a string body
+  // into one, a Buffer body is a second write behind it.
+  function recordSocketWrites(server: http.Server): Buffer[] {
+    const writes: Buffer[] = [];
+    server.prependListener('request', (req: http.IncomingMessage) => {
+      const socket = req.socket as net.Socket & { recording?: true };
+      if (socket.recording) return;
+      socket.recording = true;
+      const write = socket.write;
+      socket.write = function (this: net.Socket, data: string | Uint8Array, ...rest: unknown[]) {
+        const encoding = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8';
+        const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : Buffer.from(data);
+        if (bytes.length > 0) writes.push(bytes);
+        return (write as (...a: unknown[]) => boolean).call(this, data, ...rest);
+      } as typeof socket.write;
+    });
+    return writes;
+  }
+
+  it('every byte value of a short body arrives unchanged, in the same write as the head', async () => {
+    const served = await serveApp(ok(() => [everyByte], [['Content-Type', 'application/octet-stream']]));
+    const writes = recordSocketWrites(served.server);
+    const client = await RawClient.connect(served.port);
+    client.write(get());
+    const response = await client.readResponse();
+    expect(response.body.equals(everyByte)).toBe(true);
+    expect(response.header('content-length')).toBe('256');
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.subarray(writes[0]!.length - 256).equals(everyByte)).toBe(true);
+    // The connection stays in step for the next request.
+    client.write(get());
+    expect((await client.readResponse()).body.equals(everyByte)).toBe(true);
+  });
+
+  it('a Uint8Array that views part of a larger buffer sends only its own bytes', async () => {
+    const backing = new Uint8Array(512).fill(33);
+    backing.set(everyByte, 100);
+    const view = backing.subarray(100, 356);
+    const { port } = await serveApp(ok(() => [view], [['Content-Type', 'application/octet-stream']]));
+    const response = await roundTrip(port, get());
+    expect(response.body.equals(everyByte)).toBe(true);
+  });
+
+  it('a body over 8 KiB goes as it is, byte for byte', async () => {
+    const big = Buffer.alloc(8 * 1024 + 1);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    const served = await serveApp(ok(() => [big], [['Content-Type', 'application/octet-stream']]));
+    const writes = recordSocketWrites(served.server);
+    const response = await roundTrip(served.port, get());
+    expect(response.body.equals(big)).toBe(true);
+    expect(writes.length).toBeGreaterThan(1);
+  });
+
+  it('a wrapped res.end (toExpress behind a middleware) gets the body as a Buffer', async () => {
+    const seen: unknown[] = [];
+    const host = express();
+    host.use((_req, res, next) => {
+      const end = res.end;
+      res.end = function (this: express.Response, chunk?: unknown, ...rest: unknown[]) {
+        seen.push(chunk);
+        return (end as (...a: unknown[]) => express.Response).call(this, chunk, ...rest);
+      } as typeof res.end;
+      next();
+    });
+    host.use(toExpress(ok(() => [everyByte], [['Content-Type', 'application/octet-stream']])));
+    const server = http.createServer(host);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await roundTrip((server.address() as net.AddressInfo).port, get());
+      expect(response.body.equals(everyByte)).toBe(true);
+      expect(seen).toHaveLength(1);
+      expect(Buffer.isBuffer(seen[0])).toBe(true);
+      expect((seen[0] as Buffer).equals(everyByte)).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('HEAD of a short body sends its length and no body bytes', async () => {
+    const { port } = await serveApp(ok(() => [everyByte], [['Content-Type', 'application/octet-stream']]));
+    const client = await RawClient.connect(port);
+    client.write(get('/', '', 'HEAD'));
+    const response = await client.readResponse({ head: true });
+    expect(response.header('content-length')).toBe('256');
+    expect(response.body.length).toBe(0);
+    client.write(get());
+    expect((await client.readResponse()).body.equals(everyByte)).toBe(true);
   });
 });

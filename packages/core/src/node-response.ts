@@ -1,6 +1,6 @@
 // Delivers an `AppResponse` to a Node `ServerResponse`: one `writeHead`, chunks written at the pace
 // the socket drains [B1], an aborted connection when the body fails after the head is out [B6].
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { AppResponse } from './gateway.js';
 import { applyHeaders, type HeaderTarget } from './host-headers.js';
 
@@ -58,8 +58,10 @@ export function sendResponse(res: ServerResponse, response: AppResponse): void |
       res.shouldKeepAlive = false;
     }
     if (!startHead(res, response)) return;
-    if (chunks.length <= 1) {
-      res.end(chunks[0]);
+    if (chunks.length === 0) {
+      res.end();
+    } else if (chunks.length === 1) {
+      endWith(res, chunks[0]!);
     } else {
       res.cork();
       for (const chunk of chunks) res.write(chunk);
@@ -70,6 +72,22 @@ export function sendResponse(res: ServerResponse, response: AppResponse): void |
   }
   if (!startHead(res, response)) return;
   return pump(res, response);
+}
+
+// Node sends a string body in one write with the head, a Buffer as a second chunk behind it (a
+// corked writev, several objects more per response). A short body goes as a latin1 string, which
+// carries every byte value unchanged; only where `end` is Node's own, since a wrapper (compression)
+// may not honour the encoding argument.
+const ONE_WRITE_LIMIT = 8 * 1024;
+const nodeEnd = ServerResponse.prototype.end;
+
+function endWith(res: ServerResponse, chunk: Uint8Array): void {
+  if (chunk.byteLength > ONE_WRITE_LIMIT || res.end !== nodeEnd) {
+    res.end(chunk);
+    return;
+  }
+  const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  res.end(bytes.toString('latin1'), 'latin1');
 }
 
 // The head can still fail in Node (a header list the app changed after startResponse checked it, a
