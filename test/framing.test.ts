@@ -552,3 +552,83 @@ describe('a short body goes out with its head', () => {
     expect((await client.readResponse()).body.equals(everyByte)).toBe(true);
   });
 });
+
+describe('a streamed body’s first chunk goes out with its head', () => {
+  const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+  // The socket's own flush methods, which Writable calls with what it hands to the kernel.
+  interface Flushing {
+    recording?: true;
+    _writev(chunks: Array<{ chunk: string | Buffer }>, callback: unknown): void;
+    _write(chunk: string | Buffer, encoding: unknown, callback: unknown): void;
+  }
+
+  function recordFlushes(server: http.Server): number[] {
+    // One entry per batch handed to the kernel: how many pieces it had.
+    const flushes: number[] = [];
+    server.prependListener('request', (req: http.IncomingMessage) => {
+      const socket = req.socket as unknown as Flushing;
+      if (socket.recording) return;
+      socket.recording = true;
+      const writev = socket._writev;
+      const write = socket._write;
+      socket._writev = function (this: Flushing, chunks, callback) {
+        flushes.push(chunks.filter((c) => c.chunk.length > 0).length);
+        return writev.call(this, chunks, callback);
+      };
+      socket._write = function (this: Flushing, chunk, encoding, callback) {
+        if (chunk.length > 0) flushes.push(1);
+        return write.call(this, chunk, encoding, callback);
+      };
+    });
+    return flushes;
+  }
+
+  it('under a Content-Length, the head and a short first chunk are one piece; every byte arrives', async () => {
+    const served = await serveApp(ok(() => asyncChunks(everyByte, everyByte), [['Content-Type', 'application/octet-stream'], ['Content-Length', '512']]));
+    const flushes = recordFlushes(served.server);
+    const client = await RawClient.connect(served.port);
+    client.write(get());
+    const response = await client.readResponse();
+    expect(response.body.equals(Buffer.concat([everyByte, everyByte]))).toBe(true);
+    // Head and first chunk in one piece, the second chunk in another.
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(2);
+    client.write(get());
+    expect((await client.readResponse()).body.length).toBe(512);
+  });
+
+  it('an empty first chunk does not use up the merge, and a chunked body stays well framed', async () => {
+    const { port } = await serveApp(ok(() => asyncChunks(new Uint8Array(0), everyByte, 'tail')));
+    const client = await RawClient.connect(port);
+    client.write(get());
+    const response = await client.readResponse();
+    expect(response.framing).toBe('chunked');
+    expect(response.terminated).toBe(true);
+    expect(response.body.equals(Buffer.concat([everyByte, Buffer.from('tail')]))).toBe(true);
+  });
+
+  it('a wrapped res.write gets the first chunk as a Buffer', async () => {
+    const seen: unknown[] = [];
+    const host = express();
+    host.use((_req, res, next) => {
+      const write = res.write;
+      res.write = function (this: express.Response, chunk: unknown, ...rest: unknown[]) {
+        seen.push(chunk);
+        return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as typeof res.write;
+      next();
+    });
+    host.use(toExpress(ok(() => asyncChunks(everyByte), [['Content-Type', 'application/octet-stream'], ['Content-Length', '256']])));
+    const server = http.createServer(host);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await roundTrip((server.address() as net.AddressInfo).port, get());
+      expect(response.body.equals(everyByte)).toBe(true);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(Buffer.isBuffer(seen[0])).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -80,6 +80,7 @@ export function sendResponse(res: ServerResponse, response: AppResponse): void |
 // may not honour the encoding argument.
 const ONE_WRITE_LIMIT = 8 * 1024;
 const nodeEnd = ServerResponse.prototype.end;
+const nodeWrite = ServerResponse.prototype.write;
 
 function endWith(res: ServerResponse, chunk: Uint8Array): void {
   if (chunk.byteLength > ONE_WRITE_LIMIT || res.end !== nodeEnd) {
@@ -88,6 +89,14 @@ function endWith(res: ServerResponse, chunk: Uint8Array): void {
   }
   const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   res.end(bytes.toString('latin1'), 'latin1');
+}
+
+// The same for a streamed body's first chunk under a Content-Length (a chunked one puts its size
+// line between head and data, so there is nothing to merge).
+function writeFirst(res: ServerResponse, chunk: Uint8Array): boolean {
+  if (chunk.byteLength > ONE_WRITE_LIMIT || res.chunkedEncoding || res.write !== nodeWrite) return res.write(chunk);
+  const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return res.write(bytes.toString('latin1'), 'latin1');
 }
 
 // The head can still fail in Node (a header list the app changed after startResponse checked it, a
@@ -145,13 +154,16 @@ async function pump(res: ServerResponse, response: AppResponse): Promise<void> {
   };
   res.on('close', onClose);
   res.on('drain', resume);
+  let first = true;
   try {
     for (;;) {
       let chunk = response.nextChunk();
       if (chunk !== null && !(chunk instanceof Uint8Array)) chunk = await chunk;
       if (chunk === null) break;
       if (res.destroyed) return;
-      if (!res.write(chunk) && !res.destroyed) await new Promise<void>((resolve) => (wake = resolve));
+      const accepted = first && chunk.byteLength > 0 ? writeFirst(res, chunk) : res.write(chunk);
+      if (chunk.byteLength > 0) first = false;
+      if (!accepted && !res.destroyed) await new Promise<void>((resolve) => (wake = resolve));
       if (res.destroyed) return;
     }
     if (res.destroyed) return;
