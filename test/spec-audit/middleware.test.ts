@@ -80,73 +80,66 @@ describe('mount', () => {
 });
 
 describe('proxyFix', () => {
-  const seen = (): { app: App; env: () => Environ } => {
-    let env: Environ | undefined;
-    return {
-      app: (environ, sr) => {
-        env = environ;
-        sr('200 OK', [['Content-Type', 'text/plain']]);
-        return [''];
-      },
-      env: () => env!,
-    };
-  };
   const peer = { REMOTE_ADDR: '10.0.0.1', REMOTE_PORT: '5555' };
 
+  /** The environ an app behind `proxyFix(options)` sees for one request from `peer`. */
+  async function environBehind(options: Parameters<typeof proxyFix>[1], headers: Record<string, string>, target = '/'): Promise<Environ & Record<string, unknown>> {
+    let env: Environ | undefined;
+    const app: App = (environ, sr) => {
+      env = environ;
+      sr('200 OK', [['Content-Type', 'text/plain']]);
+      return [''];
+    };
+    await testClient(proxyFix(app, options)).get(target, { headers, environ: peer });
+    return env! as Environ & Record<string, unknown>;
+  }
+
   it('for: 1 takes the rightmost X-Forwarded-For value; the original is kept in proxyfix.orig', async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { for: 1 })).get('/', { headers: { 'X-Forwarded-For': '6.6.6.6, 1.2.3.4' }, environ: peer });
-    expect(s.env().REMOTE_ADDR).toBe('1.2.3.4');
-    expect((s.env() as Record<string, unknown>)['proxyfix.orig']).toMatchObject({ REMOTE_ADDR: '10.0.0.1' });
+    const env = await environBehind({ for: 1 }, { 'X-Forwarded-For': '6.6.6.6, 1.2.3.4' });
+    expect(env.REMOTE_ADDR).toBe('1.2.3.4');
+    expect(env['proxyfix.orig']).toMatchObject({ REMOTE_ADDR: '10.0.0.1' });
   });
 
   it('for: 2 counts two hops from the right', async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { for: 2 })).get('/', { headers: { 'X-Forwarded-For': '6.6.6.6, 1.2.3.4, 5.6.7.8' }, environ: peer });
-    expect(s.env().REMOTE_ADDR).toBe('1.2.3.4');
+    const env = await environBehind({ for: 2 }, { 'X-Forwarded-For': '6.6.6.6, 1.2.3.4, 5.6.7.8' });
+    expect(env.REMOTE_ADDR).toBe('1.2.3.4');
   });
 
   it('fewer values than trusted hops: the header is ignored, REMOTE_ADDR stays the peer', async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { for: 2 })).get('/', { headers: { 'X-Forwarded-For': '1.2.3.4' }, environ: peer });
-    expect(s.env().REMOTE_ADDR).toBe('10.0.0.1');
+    const env = await environBehind({ for: 2 }, { 'X-Forwarded-For': '1.2.3.4' });
+    expect(env.REMOTE_ADDR).toBe('10.0.0.1');
   });
 
   it("proto: 1 sets wsgi.url_scheme 'https' and HTTPS 'on'", async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { proto: 1 })).get('/', { headers: { 'X-Forwarded-Proto': 'https' }, environ: peer });
-    expect(s.env()['wsgi.url_scheme']).toBe('https');
-    expect(s.env().HTTPS).toBe('on');
-    expect((s.env() as Record<string, unknown>)['proxyfix.orig']).toMatchObject({ 'wsgi.url_scheme': 'http' });
+    const env = await environBehind({ proto: 1 }, { 'X-Forwarded-Proto': 'https' });
+    expect(env['wsgi.url_scheme']).toBe('https');
+    expect(env.HTTPS).toBe('on');
+    expect(env['proxyfix.orig']).toMatchObject({ 'wsgi.url_scheme': 'http' });
   });
 
   it('host: 1 sets HTTP_HOST, SERVER_NAME and SERVER_PORT from X-Forwarded-Host', async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { host: 1 })).get('/', { headers: { Host: 'internal:8000', 'X-Forwarded-Host': 'evil.test, example.com:8443' }, environ: peer });
-    expect(s.env().HTTP_HOST).toBe('example.com:8443');
-    expect(s.env().SERVER_NAME).toBe('example.com');
-    expect(s.env().SERVER_PORT).toBe('8443');
-    expect((s.env() as Record<string, unknown>)['proxyfix.orig']).toMatchObject({ HTTP_HOST: 'internal:8000' });
+    const env = await environBehind({ host: 1 }, { Host: 'internal:8000', 'X-Forwarded-Host': 'evil.test, example.com:8443' });
+    expect(env.HTTP_HOST).toBe('example.com:8443');
+    expect(env.SERVER_NAME).toBe('example.com');
+    expect(env.SERVER_PORT).toBe('8443');
+    expect(env['proxyfix.orig']).toMatchObject({ HTTP_HOST: 'internal:8000' });
   });
 
   it('port: 1 sets SERVER_PORT from X-Forwarded-Port', async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { port: 1 })).get('/', { headers: { 'X-Forwarded-Port': '9443' }, environ: peer });
-    expect(s.env().SERVER_PORT).toBe('9443');
+    const env = await environBehind({ port: 1 }, { 'X-Forwarded-Port': '9443' });
+    expect(env.SERVER_PORT).toBe('9443');
   });
 
   it('prefix: 1 puts X-Forwarded-Prefix in front of SCRIPT_NAME', async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { prefix: 1 })).get('/x', { headers: { 'X-Forwarded-Prefix': '/proxied' }, environ: peer });
-    expect(s.env().SCRIPT_NAME).toBe('/proxied');
-    expect(s.env().PATH_INFO).toBe('/x');
+    const env = await environBehind({ prefix: 1 }, { 'X-Forwarded-Prefix': '/proxied' }, '/x');
+    expect(env.SCRIPT_NAME).toBe('/proxied');
+    expect(env.PATH_INFO).toBe('/x');
   });
 
   it('a hop count of 0 ignores the header', async () => {
-    const s = seen();
-    await testClient(proxyFix(s.app, { for: 0, proto: 0 })).get('/', { headers: { 'X-Forwarded-For': '1.2.3.4', 'X-Forwarded-Proto': 'https' }, environ: peer });
-    expect(s.env().REMOTE_ADDR).toBe('10.0.0.1');
-    expect(s.env()['wsgi.url_scheme']).toBe('http');
+    const env = await environBehind({ for: 0, proto: 0 }, { 'X-Forwarded-For': '1.2.3.4', 'X-Forwarded-Proto': 'https' });
+    expect(env.REMOTE_ADDR).toBe('10.0.0.1');
+    expect(env['wsgi.url_scheme']).toBe('http');
   });
 
   it('[B11] without proxyFix, X-Forwarded-* is never trusted by the gateway (serve())', async () => {
